@@ -1,0 +1,1 @@
+"""Threads, messages, translations, deliveries and the channels that carry them."""

@@ -1,0 +1,374 @@
+"""People and schools: districts, schools, sections, students, guardians and staff.
+
+Records that come from a student information system carry its `sourced_id` (OneRoster), so a
+later import updates them instead of creating twins. Nothing here is ever deleted by an import:
+a record the system marks `tobedeleted` becomes inactive.
+"""
+
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a time zone name."), params={"value": value})
+
+
+def validate_family_language(value: str) -> None:
+    codes = [code for code, _name in settings.FAMILY_LANGUAGES]
+    if value not in codes:
+        raise ValidationError(_("%(value)s is not a supported language."), params={"value": value})
+
+
+def language_field(**kwargs) -> models.CharField:
+    return models.CharField(
+        max_length=16, default="en", validators=[validate_family_language], **kwargs
+    )
+
+
+class PortalUserManager(UserManager):
+    def _create_user(self, username, email, password, **extra_fields):
+        email = self.normalize_email(email).lower() if email else None
+        username = username or email
+        return super()._create_user(username, email, password, **extra_fields)
+
+    def create_user(self, username=None, email=None, password=None, **extra_fields):
+        return super().create_user(username, email, password, **extra_fields)
+
+    def create_superuser(self, username=None, email=None, password=None, **extra_fields):
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A sign-in account. Staff sign in with their email; a guardian's account is linked to them.
+
+    Who the account is lies in its link: `staff_member` or `guardian` (one of them, or neither for
+    a bare administrator account).
+    """
+
+    email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
+
+    objects = PortalUserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email__isnull=True) | Q(email=models.functions.Lower("email")),
+                name="user_email_lowercase",
+            ),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.lower() if self.email else None
+
+
+class District(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    """A school: the unit of messaging, quiet hours, office hours and reports."""
+
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="schools", null=True, blank=True
+    )
+    name = models.CharField(_("name"), max_length=200)
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="America/New_York", validators=[validate_timezone]
+    )
+    default_language = language_field(verbose_name=_("default language"))
+    country = models.CharField(
+        _("country"), max_length=2, default="US", help_text=_("Used to read local phone numbers.")
+    )
+    sms_number = PhoneNumberField(_("SMS number"), blank=True)
+    office_phone = PhoneNumberField(_("office phone"), blank=True)
+    office_email = models.EmailField(_("office email"), blank=True)
+    office_opens_at = models.TimeField(_("office opens at"), default=datetime.time(8, 0))
+    office_closes_at = models.TimeField(_("office closes at"), default=datetime.time(16, 0))
+    quiet_hours_start = models.TimeField(  # school-local; no non-urgent text from here ...
+        _("quiet hours start"), default=datetime.time(21, 0)
+    )
+    quiet_hours_end = models.TimeField(  # ... until here, the next morning
+        _("quiet hours end"), default=datetime.time(8, 0)
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="school_country_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(office_opens_at__lt=models.F("office_closes_at")),
+                name="school_office_hours_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(models.Model):
+    """A member of staff, with roles per school (StaffMembership)."""
+
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    email = models.EmailField(_("email"), blank=True)
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_member",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class StaffMembership(models.Model):
+    """One role of one person at one school; a person may hold several."""
+
+    class Role(models.TextChoices):
+        TEACHER = "teacher", _("Teacher")
+        COUNSELOR = "counselor", _("Counselor")
+        ADMIN = "admin", _("School admin")
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="memberships")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff", "school", "role"], name="staff_membership_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["teacher", "counselor", "admin"]),
+                name="staff_membership_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} – {self.get_role_display()} – {self.school}"
+
+
+class Section(models.Model):
+    """A class as the timetable knows it: taught by staff, attended by students."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="sections")
+    name = models.CharField(_("name"), max_length=200)
+    grade = models.CharField(_("grade"), max_length=32, blank=True)  # as the SIS gives it: "09,10"
+    period = models.CharField(_("period"), max_length=32, blank=True)
+    term = models.CharField(_("term"), max_length=200, blank=True)
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    staff = models.ManyToManyField(Staff, through="SectionStaff", related_name="sections")
+    students = models.ManyToManyField("Student", through="Enrollment", related_name="sections")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["school", "name"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SectionStaff(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="staff_links")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="section_links")
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("section teacher")
+        verbose_name_plural = _("section teachers")
+        constraints = [
+            models.UniqueConstraint(fields=["section", "staff"], name="section_staff_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} teaches {self.section_id}"
+
+
+class Student(models.Model):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="students")
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    grade = models.CharField(_("grade"), max_length=32, blank=True)
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    guardians = models.ManyToManyField("Guardian", through="GuardianLink", related_name="students")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Enrollment(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrollments")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.UniqueConstraint(fields=["section", "student"], name="enrollment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.section_id}"
+
+
+class Guardian(models.Model):
+    """A parent, guardian or relative who receives messages about one or more students."""
+
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    phone = PhoneNumberField(_("mobile phone"), blank=True)  # E.164, e.g. +16175550123
+    email = models.EmailField(_("email"), blank=True)
+    preferred_language = language_field(verbose_name=_("preferred language"))
+    wants_sms = models.BooleanField(_("messages by SMS"), default=True)
+    wants_email = models.BooleanField(_("messages by email"), default=True)
+    contact_restrictions = models.TextField(  # what staff must know before contacting them
+        _("contact restrictions"), blank=True
+    )
+    sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="guardian",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(wants_sms=True) | Q(wants_email=True),
+                name="guardian_has_a_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
+                name="guardian_phone_e164",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class GuardianLink(models.Model):
+    """A guardian's link to a student. `may_receive_messages` False (a court order, a no-contact
+    instruction) hides the student from that guardian everywhere, and no import changes it."""
+
+    class Relationship(models.TextChoices):
+        PARENT = "parent", _("Parent")
+        GUARDIAN = "guardian", _("Guardian")
+        RELATIVE = "relative", _("Relative")
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardian_links")
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="student_links")
+    relationship = models.CharField(
+        _("relationship"), max_length=16, choices=Relationship.choices, default="parent"
+    )
+    is_primary_contact = models.BooleanField(_("primary contact"), default=False)
+    may_receive_messages = models.BooleanField(_("may receive messages"), default=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("guardian link")
+        verbose_name_plural = _("guardian links")
+        constraints = [
+            models.UniqueConstraint(fields=["student", "guardian"], name="guardian_link_unique"),
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=Q(is_primary_contact=True),
+                name="guardian_link_one_primary",
+            ),
+            models.CheckConstraint(
+                condition=Q(relationship__in=["parent", "guardian", "relative"]),
+                name="guardian_link_relationship_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian_id} – {self.get_relationship_display()} of {self.student_id}"
+
+
+class RosterImport(models.Model):
+    """An uploaded OneRoster bundle and what importing it did.
+
+    queued -> running -> done | failed (bad rows: nothing imported; `errors` says why)
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Refused")
+
+    file_name = models.CharField(max_length=255)
+    bundle = models.BinaryField()  # the uploaded .zip, kept in the database so any worker reads it
+    is_dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    summary = models.JSONField(default=dict, blank=True)  # per kind: created, updated, ...
+    warnings = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)  # file, line, column, reason
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"

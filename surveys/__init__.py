@@ -1,0 +1,1 @@
+"""Surveys answered by SMS and on the web."""

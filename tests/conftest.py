@@ -1,0 +1,50 @@
+"""Suite-wide fixtures and the rule for tests that need real services.
+
+Tests marked `postgres` or `redis` run against DATABASE_URL / REDIS_URL. Where the service is
+absent they skip with the reason, except under REQUIRE_SERVICES=1 (CI), where they fail.
+"""
+
+import os
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing_service_reason(marker_name: str) -> str | None:
+    if marker_name == "postgres" and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if marker_name == "redis":
+        if not settings.REDIS_URL:
+            return "needs Redis: set REDIS_URL=redis://..."
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        except redis.RedisError as error:
+            return f"needs Redis at REDIS_URL, which did not answer: {error}"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker_name in ("postgres", "redis"):
+        if item.get_closest_marker(marker_name) is None:
+            continue
+        reason = _missing_service_reason(marker_name)
+        if reason is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def celery_eager():
+    """Run Celery tasks in-process for this test, whatever the broker."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
