@@ -1,0 +1,130 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal import models
+from portal.forms import RosterUploadForm
+from portal.services import ROSTER_KINDS, roster_import_record
+from portal.tasks import roster_import_task
+
+
+@admin.register(models.User)
+class PortalUserAdmin(UserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
+
+
+@admin.register(models.District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ("name", "sourced_id", "is_active")
+    search_fields = ("name", "sourced_id")
+
+
+@admin.register(models.School)
+class SchoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "district", "timezone", "default_language", "country", "is_active")
+    list_filter = ("district", "is_active")
+    search_fields = ("name", "sourced_id")
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = models.StaffMembership
+    extra = 1
+    autocomplete_fields = ("school",)
+
+
+@admin.register(models.Staff)
+class StaffAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "email", "sourced_id", "is_active")
+    list_filter = ("memberships__role", "memberships__school", "is_active")
+    search_fields = ("given_name", "family_name", "email", "sourced_id")
+    raw_id_fields = ("user",)
+    inlines = [StaffMembershipInline]
+
+
+class SectionStaffInline(admin.TabularInline):
+    model = models.SectionStaff
+    extra = 0
+    autocomplete_fields = ("staff",)
+
+
+@admin.register(models.Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ("name", "school", "grade", "period", "term", "is_active")
+    list_filter = ("school", "is_active")
+    search_fields = ("name", "sourced_id")
+    inlines = [SectionStaffInline]
+
+
+class GuardianLinkInline(admin.TabularInline):
+    model = models.GuardianLink
+    extra = 0
+    autocomplete_fields = ("student", "guardian")
+
+
+@admin.register(models.Student)
+class StudentAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "school", "grade", "sourced_id", "is_active")
+    list_filter = ("school", "grade", "is_active")
+    search_fields = ("given_name", "family_name", "sourced_id")
+    inlines = [GuardianLinkInline]
+
+
+@admin.register(models.Guardian)
+class GuardianAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "preferred_language", "wants_sms", "wants_email", "is_active")
+    list_filter = ("preferred_language", "wants_sms", "wants_email", "is_active")
+    search_fields = ("given_name", "family_name", "email", "sourced_id")
+    raw_id_fields = ("user",)
+    inlines = [GuardianLinkInline]
+
+
+@admin.register(models.RosterImport)
+class RosterImportAdmin(admin.ModelAdmin):
+    """Upload a bundle; a worker imports it; the import's page shows what it did."""
+
+    list_display = ("file_name", "created_at", "is_dry_run", "status", "created_by")
+    list_filter = ("status", "is_dry_run")
+    change_form_template = "admin/portal/rosterimport/change_form.html"
+    fields = ("file_name", "is_dry_run", "status", "created_by", "created_at", "finished_at")
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an import is a record of what happened: it is read, never edited
+
+    def add_view(self, request, form_url="", extra_context=None):
+        form = RosterUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["bundle"]
+            with transaction.atomic():
+                record = roster_import_record(
+                    file_name=upload.name,
+                    bundle=upload.read(),
+                    dry_run=form.cleaned_data["dry_run"],
+                    user=request.user,
+                )
+                transaction.on_commit(lambda: roster_import_task.delay(record.pk))
+            messages.info(request, _("The bundle was received and is being imported."))
+            return redirect(reverse("admin:portal_rosterimport_change", args=[record.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.opts,
+            "title": _("Import a roster"),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/portal/rosterimport/upload.html", context)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["summary_rows"] = [
+                (kind, obj.summary[kind]) for kind in ROSTER_KINDS if kind in obj.summary
+            ]
+            context["is_pending"] = obj.status in (
+                models.RosterImport.Status.QUEUED,
+                models.RosterImport.Status.RUNNING,
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)

@@ -1,0 +1,428 @@
+"""Writes with business meaning for people and schools. Views, commands, tasks and the admin call
+these; nothing else changes these tables."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from portal.models import (
+    District,
+    Enrollment,
+    Guardian,
+    GuardianLink,
+    RosterImport,
+    School,
+    Section,
+    SectionStaff,
+    Staff,
+    StaffMembership,
+    Student,
+)
+from portal.oneroster import (
+    BundleUnreadable,
+    Roster,
+    RosterProblem,
+    SchoolDefaults,
+    bundle_files,
+    roster_read,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+ROSTER_KINDS = (
+    "districts",
+    "schools",
+    "staff",
+    "staff_roles",
+    "students",
+    "guardians",
+    "guardian_links",
+    "sections",
+    "section_staff",
+    "enrollments",
+)
+
+
+@dataclass
+class RosterReport:
+    """What an import did, or would do (dry run), or why it did nothing."""
+
+    is_dry_run: bool = False
+    summary: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[RosterProblem] = field(default_factory=list)
+    warnings: list[RosterProblem] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.errors
+
+    def count(self, kind: str, outcome: str, number: int = 1) -> None:
+        counts = self.summary.setdefault(
+            kind, {"created": 0, "updated": 0, "unchanged": 0, "deactivated": 0}
+        )
+        counts[outcome] += number
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(
+            counts["created"] or counts["updated"] or counts["deactivated"]
+            for counts in self.summary.values()
+        )
+
+
+class _DryRunRollback(Exception):
+    """Raised inside the transaction of a dry run so that nothing it wrote stays."""
+
+
+def roster_import(*, source: Path | str | bytes, dry_run: bool = False) -> RosterReport:
+    """Imports a OneRoster 1.1 CSV bundle (a folder, or a .zip as a path or bytes).
+
+    All or nothing: a bundle with any bad row changes nothing and the report lists every problem.
+    Records are matched by sourcedId, so the same bundle twice changes nothing; rows marked
+    `tobedeleted` become inactive. A dry run reports what would change and writes nothing.
+    """
+    report = RosterReport(is_dry_run=dry_run)
+    try:
+        files = bundle_files(source)
+    except BundleUnreadable as error:
+        report.errors.append(RosterProblem("bundle", None, None, str(error)))
+        return report
+    school_defaults = {
+        sourced_id: SchoolDefaults(country, language)
+        for sourced_id, country, language in School.objects.exclude(sourced_id=None).values_list(
+            "sourced_id", "country", "default_language"
+        )
+    }
+    roster = roster_read(
+        files,
+        school_defaults=school_defaults,
+        default_country=settings.PHONENUMBER_DEFAULT_REGION,
+        default_language=settings.LANGUAGE_CODE,
+    )
+    report.errors, report.warnings, report.rows_read = (
+        roster.errors,
+        roster.warnings,
+        roster.row_count,
+    )
+    if roster.errors:
+        return report
+    try:
+        with transaction.atomic():
+            _RosterWriter(roster, report).write()
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    except IntegrityError as error:
+        # Another import ran at the same moment, or the database holds a row the bundle clashes
+        # with; nothing was written.
+        logger.warning("roster import rolled back: %s", type(error).__name__)
+        report.summary = {}
+        report.errors.append(
+            RosterProblem(
+                "bundle",
+                None,
+                None,
+                "the database refused the import and nothing was written; try it again",
+            )
+        )
+    return report
+
+
+def _changed(instance: models.Model, values: dict) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+class _RosterWriter:
+    """Applies a checked roster with bulk statements: a handful of queries per kind of record,
+    whatever the number of rows."""
+
+    def __init__(self, roster: Roster, report: RosterReport):
+        self.roster = roster
+        self.report = report
+
+    def write(self) -> None:
+        district_ids = self.upsert(
+            "districts",
+            District,
+            self.roster.districts.values(),
+            lambda org: {"name": org.name, "is_active": org.is_active},
+        )
+        school_ids = self.upsert(
+            "schools",
+            School,
+            self.roster.schools.values(),
+            lambda org: {
+                "name": org.name,
+                "is_active": org.is_active,
+                "district_id": district_ids.get(org.district_sourced_id),
+            },
+            defaults={
+                "country": settings.PHONENUMBER_DEFAULT_REGION,
+                "default_language": settings.LANGUAGE_CODE,
+            },
+        )
+        people = self.roster.people.values()
+        staff_ids = self.upsert(
+            "staff",
+            Staff,
+            [p for p in people if p.role == "staff"],
+            lambda p: {
+                "given_name": p.given_name,
+                "family_name": p.family_name,
+                "email": p.email,
+                "is_active": p.is_active,
+            },
+        )
+        student_ids = self.upsert(
+            "students",
+            Student,
+            [p for p in people if p.role == "student"],
+            lambda p: {
+                "given_name": p.given_name,
+                "family_name": p.family_name,
+                "grade": p.grade,
+                "is_active": p.is_active,
+                "school_id": school_ids[p.school_ids[0]],
+            },
+        )
+        school_languages = dict(
+            School.objects.filter(pk__in=school_ids.values()).values_list("pk", "default_language")
+        )
+        guardian_ids = self.upsert(
+            "guardians",
+            Guardian,
+            [p for p in people if p.role == "guardian"],
+            self.guardian_values,
+            create_values_of=lambda p: self.guardian_language(p, school_ids, school_languages),
+        )
+        section_ids = self.upsert(
+            "sections",
+            Section,
+            self.roster.sections.values(),
+            lambda s: {
+                "name": s.name,
+                "grade": s.grade,
+                "period": s.period,
+                "term": s.term,
+                "is_active": s.is_active,
+                "school_id": school_ids[s.school_sourced_id],
+            },
+        )
+        self.write_staff_roles(staff_ids, school_ids)
+        self.write_guardian_links(student_ids, guardian_ids)
+        self.write_enrollments(section_ids, staff_ids, student_ids)
+
+    @staticmethod
+    def guardian_values(person) -> dict:
+        values = {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "phone": person.phone,
+            "email": person.email,
+            "is_active": person.is_active,
+        }
+        if person.language:  # the bundle says; else the family's own choice stays
+            values["preferred_language"] = person.language
+        return values
+
+    @staticmethod
+    def guardian_language(person, school_ids, school_languages) -> dict:
+        if person.language or not person.school_ids:
+            return {}
+        return {"preferred_language": school_languages[school_ids[person.school_ids[0]]]}
+
+    def upsert(
+        self, kind, model, records: Iterable, values_of, defaults=None, create_values_of=None
+    ) -> dict[str, int]:
+        """Creates, updates or leaves each record matched by sourced_id; returns sourced_id -> pk.
+
+        `defaults` and `create_values_of(record)` give values set only when a row is created.
+        Every row of the kind that came from an import is read in one query, with no list of
+        ids as parameters, so the size of a district meets no parameter limit."""
+        records = list(records)
+        existing = (
+            {row.sourced_id: row for row in model.objects.exclude(sourced_id=None)}
+            if records
+            else {}
+        )
+        to_create, to_update, update_fields = [], [], set()
+        for record in records:
+            values = values_of(record)
+            row = existing.get(record.sourced_id)
+            if row is None:
+                created_with = {
+                    **(defaults or {}),
+                    **(create_values_of(record) if create_values_of else {}),
+                }
+                to_create.append(model(sourced_id=record.sourced_id, **created_with, **values))
+                self.report.count(kind, "created")
+                continue
+            was_active = row.is_active
+            if not _changed(row, values):
+                self.report.count(kind, "unchanged")
+                continue
+            to_update.append(row)
+            update_fields.update(values)
+            self.report.count(
+                kind, "deactivated" if was_active and not row.is_active else "updated"
+            )
+        model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        if to_update:
+            model.objects.bulk_update(to_update, sorted(update_fields), batch_size=BATCH_SIZE)
+        ids = {row.sourced_id: row.pk for row in existing.values()}
+        ids.update({row.sourced_id: row.pk for row in to_create})
+        return ids
+
+    def upsert_pairs(
+        self,
+        kind,
+        model,
+        keys: tuple[str, str],
+        wanted: dict[tuple, dict],
+        scope: models.Q,
+        on_create=None,
+    ) -> None:
+        """Like `upsert` for rows keyed by two foreign keys (a link, a role)."""
+        existing = {
+            (getattr(row, keys[0]), getattr(row, keys[1])): row
+            for row in model.objects.filter(scope)
+        }
+        to_create, to_update, update_fields = [], [], set()
+        for pair, values in wanted.items():
+            row = existing.get(pair)
+            if row is None:
+                row = model(**dict(zip(keys, pair, strict=True)), **values)
+                if on_create:
+                    on_create(row)
+                to_create.append(row)
+                self.report.count(kind, "created")
+                continue
+            was_active = row.is_active
+            if not _changed(row, values):
+                self.report.count(kind, "unchanged")
+                continue
+            to_update.append(row)
+            update_fields.update(values)
+            self.report.count(
+                kind, "deactivated" if was_active and not row.is_active else "updated"
+            )
+        model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        if to_update:
+            model.objects.bulk_update(to_update, sorted(update_fields), batch_size=BATCH_SIZE)
+
+    def write_staff_roles(self, staff_ids, school_ids) -> None:
+        wanted = {}
+        for person in self.roster.people.values():
+            if person.role != "staff":
+                continue
+            for school in person.school_ids:
+                wanted[(staff_ids[person.sourced_id], school_ids[school], person.staff_role)] = {
+                    "is_active": person.is_active
+                }
+        existing = {
+            (m.staff_id, m.school_id, m.role): m
+            for m in StaffMembership.objects.filter(staff__sourced_id__isnull=False)
+        }
+        to_create = []
+        to_update = []
+        for key, values in wanted.items():
+            membership = existing.get(key)
+            if membership is None:
+                to_create.append(
+                    StaffMembership(staff_id=key[0], school_id=key[1], role=key[2], **values)
+                )
+                self.report.count("staff_roles", "created")
+            elif _changed(membership, values):
+                to_update.append(membership)
+                self.report.count(
+                    "staff_roles", "updated" if membership.is_active else "deactivated"
+                )
+            else:
+                self.report.count("staff_roles", "unchanged")
+        StaffMembership.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        StaffMembership.objects.bulk_update(to_update, ["is_active"], batch_size=BATCH_SIZE)
+
+    def write_guardian_links(self, student_ids, guardian_ids) -> None:
+        people = self.roster.people
+        wanted = {}
+        for student_sid, guardian_sid in self.roster.links:
+            student, guardian = people[student_sid], people[guardian_sid]
+            wanted[(student_ids[student_sid], guardian_ids[guardian_sid])] = {
+                "relationship": guardian.relationship,
+                "is_active": student.is_active and guardian.is_active,
+            }
+        students_with_primary = set(
+            GuardianLink.objects.filter(
+                student__sourced_id__isnull=False, is_primary_contact=True
+            ).values_list("student_id", flat=True)
+        )
+
+        def first_guardian_is_primary(link: GuardianLink) -> None:
+            # The first guardian listed for a student with no primary contact becomes it; staff
+            # may change it later and no import changes it back.
+            if link.student_id not in students_with_primary:
+                link.is_primary_contact = True
+                students_with_primary.add(link.student_id)
+
+        self.upsert_pairs(
+            "guardian_links",
+            GuardianLink,
+            ("student_id", "guardian_id"),
+            wanted,
+            models.Q(student__sourced_id__isnull=False),
+            on_create=first_guardian_is_primary,
+        )
+
+    def write_enrollments(self, section_ids, staff_ids, student_ids) -> None:
+        students, staff = {}, {}
+        for enrollment in self.roster.enrollments:
+            section = section_ids[enrollment.section_sourced_id]
+            values = {"sourced_id": enrollment.sourced_id, "is_active": enrollment.is_active}
+            if enrollment.is_staff:
+                staff[(section, staff_ids[enrollment.person_sourced_id])] = values
+            else:
+                students[(section, student_ids[enrollment.person_sourced_id])] = values
+        scope = models.Q(section__sourced_id__isnull=False)
+        self.upsert_pairs("section_staff", SectionStaff, ("section_id", "staff_id"), staff, scope)
+        self.upsert_pairs("enrollments", Enrollment, ("section_id", "student_id"), students, scope)
+
+
+def roster_import_record(*, file_name: str, bundle: bytes, dry_run: bool, user) -> RosterImport:
+    """Keeps an uploaded bundle for a worker to import (`roster_import_run`)."""
+    return RosterImport.objects.create(
+        file_name=file_name, bundle=bundle, is_dry_run=dry_run, created_by=user
+    )
+
+
+def roster_import_run(*, roster_import_id: int) -> RosterImport:
+    """Imports a kept bundle and stores what happened. Safe to run twice: a finished import is
+    left as it is."""
+    with transaction.atomic():
+        record = RosterImport.objects.select_for_update().get(pk=roster_import_id)
+        if record.status in (RosterImport.Status.DONE, RosterImport.Status.FAILED):
+            return record
+        record.status = RosterImport.Status.RUNNING
+        record.save(update_fields=["status"])
+    report = roster_import(source=bytes(record.bundle), dry_run=record.is_dry_run)
+    record.status = RosterImport.Status.DONE if report.is_ok else RosterImport.Status.FAILED
+    record.summary = report.summary
+    record.warnings = [problem.as_dict() for problem in report.warnings]
+    record.errors = [problem.as_dict() for problem in report.errors]
+    record.finished_at = timezone.now()
+    record.save(update_fields=["status", "summary", "warnings", "errors", "finished_at"])
+    return record
