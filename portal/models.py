@@ -334,6 +334,13 @@ class GuardianLink(models.Model):
                 condition=Q(relationship__in=["parent", "guardian", "relative"]),
                 name="guardian_link_relationship_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(is_primary_contact=False) | Q(may_receive_messages=True),
+                name="guardian_link_primary_may_receive",
+                violation_error_message=_(
+                    "A guardian who may not receive messages cannot be the primary contact."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -80,3 +80,7 @@ def test_school_country_is_an_iso_code_and_office_hours_run_forward():
 
     assert refused(lambda: model.objects.filter(pk=school.pk).update(country="us"))
     assert refused(lambda: SchoolFactory(office_opens_at="17:00", office_closes_at="08:00"))
+
+
+def test_a_guardian_who_may_not_receive_messages_is_never_the_primary_contact():
+    assert refused(lambda: GuardianLinkFactory(is_primary_contact=True, may_receive_messages=False))

@@ -235,7 +235,7 @@ def test_import_never_touches_a_no_contact_order_or_a_family_chosen_language(tmp
         {k: v for k, v in u.items() if k != "metadata.language"} for u in USERS
     ]
     roster_import(source=bundle(tmp_path / "b", users=users_without_language))
-    link = GuardianLink.objects.get(guardian__sourced_id="p1")
+    link = GuardianLink.objects.get(guardian__sourced_id="p2")
     link.may_receive_messages = False
     link.save()
     Guardian.objects.filter(sourced_id="p1").update(preferred_language="so")
