@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from portal.models import (
     District,
@@ -138,10 +139,15 @@ def roster_import(*, source: Path | str | bytes, dry_run: bool = False) -> Roste
     return report
 
 
+def _comparable(value):
+    """A stored phone number as its E.164 text, formatted without parsing it again."""
+    return value.as_e164 if isinstance(value, PhoneNumber) else value
+
+
 def _changed(instance: models.Model, values: dict) -> bool:
     changed = False
     for name, value in values.items():
-        if getattr(instance, name) != value:
+        if _comparable(getattr(instance, name)) != value:
             setattr(instance, name, value)
             changed = True
     return changed
