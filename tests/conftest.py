@@ -5,6 +5,7 @@ absent they skip with the reason, except under REQUIRE_SERVICES=1 (CI), where th
 """
 
 import os
+from pathlib import Path
 
 import pytest
 import redis
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 
 def _missing_service_reason(marker_name: str) -> str | None:
@@ -48,3 +50,15 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield app
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def shared_oneroster() -> Path:
+    """The public OneRoster exports kept beside the checkout (read in place, never copied)."""
+    folder = SHARED_TESTDATA / "oneroster"
+    if not folder.is_dir():
+        reason = f"the public test data is not beside the checkout: {folder}"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return folder

@@ -25,7 +25,6 @@ from portal.services import roster_import
 
 pytestmark = pytest.mark.django_db
 
-SHARED_ONEROSTER = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "oneroster"
 
 ORGS = [
     {
@@ -395,10 +394,10 @@ PUBLIC_EXPORTS = {
 
 
 @pytest.mark.parametrize("folder", sorted(PUBLIC_EXPORTS))
-def test_public_export_imports_with_the_right_counts_and_again_with_no_change(folder):
-    source = SHARED_ONEROSTER / folder
-    if not source.is_dir():
-        pytest.skip(f"{source} is not beside the checkout")
+def test_public_export_imports_with_the_right_counts_and_again_with_no_change(
+    folder, shared_oneroster
+):
+    source = shared_oneroster / folder
 
     report = roster_import(source=source)
 
@@ -417,10 +416,8 @@ def test_public_export_imports_with_the_right_counts_and_again_with_no_change(fo
     assert table_counts() == counts
 
 
-def test_catalyst_export_keeps_what_it_can_and_says_what_it_skipped():
-    source = SHARED_ONEROSTER / "catalyst-full-v1p1"
-    if not source.is_dir():
-        pytest.skip(f"{source} is not beside the checkout")
+def test_catalyst_export_keeps_what_it_can_and_says_what_it_skipped(shared_oneroster):
+    source = shared_oneroster / "catalyst-full-v1p1"
 
     report = roster_import(source=source)
 
@@ -432,10 +429,8 @@ def test_catalyst_export_keeps_what_it_can_and_says_what_it_skipped():
     assert ("orgs.csv", 2, "type") in skipped  # a department standing for its school
 
 
-def test_corrupted_public_export_is_refused_whole(tmp_path):
-    source = SHARED_ONEROSTER / "catalyst-full-v1p1"
-    if not source.is_dir():
-        pytest.skip(f"{source} is not beside the checkout")
+def test_corrupted_public_export_is_refused_whole(tmp_path, shared_oneroster):
+    source = shared_oneroster / "catalyst-full-v1p1"
     corrupted = shutil.copytree(source, tmp_path / "corrupted")
     users = (corrupted / "users.csv").read_text()
     (corrupted / "users.csv").write_text(users.replace("6039876543,6039876543", "603987,603987"))
