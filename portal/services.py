@@ -4,7 +4,7 @@ these; nothing else changes these tables."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,6 +168,11 @@ class _RosterWriter:
             self.roster.districts.values(),
             lambda org: {"name": org.name, "is_active": org.is_active},
         )
+
+        def school_defaults(school: School) -> None:
+            school.country = settings.PHONENUMBER_DEFAULT_REGION
+            school.default_language = settings.LANGUAGE_CODE
+
         school_ids = self.upsert(
             "schools",
             School,
@@ -177,16 +182,13 @@ class _RosterWriter:
                 "is_active": org.is_active,
                 "district_id": district_ids.get(org.district_sourced_id),
             },
-            defaults={
-                "country": settings.PHONENUMBER_DEFAULT_REGION,
-                "default_language": settings.LANGUAGE_CODE,
-            },
+            on_create=school_defaults,
         )
-        people = self.roster.people.values()
+        people = self.roster.people
         staff_ids = self.upsert(
             "staff",
             Staff,
-            [p for p in people if p.role == "staff"],
+            [p for p in people.values() if p.role == "staff"],
             lambda p: {
                 "given_name": p.given_name,
                 "family_name": p.family_name,
@@ -197,7 +199,7 @@ class _RosterWriter:
         student_ids = self.upsert(
             "students",
             Student,
-            [p for p in people if p.role == "student"],
+            [p for p in people.values() if p.role == "student"],
             lambda p: {
                 "given_name": p.given_name,
                 "family_name": p.family_name,
@@ -209,12 +211,20 @@ class _RosterWriter:
         school_languages = dict(
             School.objects.filter(pk__in=school_ids.values()).values_list("pk", "default_language")
         )
+
+        def school_language(guardian: Guardian) -> None:
+            # A new guardian the bundle gives no language speaks their school's default; an
+            # existing one keeps the language they have, which the family may have chosen.
+            person = people[guardian.sourced_id]
+            if not person.language and person.school_ids:
+                guardian.preferred_language = school_languages[school_ids[person.school_ids[0]]]
+
         guardian_ids = self.upsert(
             "guardians",
             Guardian,
-            [p for p in people if p.role == "guardian"],
+            [p for p in people.values() if p.role == "guardian"],
             self.guardian_values,
-            create_values_of=lambda p: self.guardian_language(p, school_ids, school_languages),
+            on_create=school_language,
         )
         section_ids = self.upsert(
             "sections",
@@ -246,73 +256,24 @@ class _RosterWriter:
             values["preferred_language"] = person.language
         return values
 
-    @staticmethod
-    def guardian_language(person, school_ids, school_languages) -> dict:
-        if person.language or not person.school_ids:
-            return {}
-        return {"preferred_language": school_languages[school_ids[person.school_ids[0]]]}
-
-    def upsert(
-        self, kind, model, records: Iterable, values_of, defaults=None, create_values_of=None
-    ) -> dict[str, int]:
-        """Creates, updates or leaves each record matched by sourced_id; returns sourced_id -> pk.
-
-        `defaults` and `create_values_of(record)` give values set only when a row is created.
-        Every row of the kind that came from an import is read in one query, with no list of
-        ids as parameters, so the size of a district meets no parameter limit."""
-        records = list(records)
-        existing = (
-            {row.sourced_id: row for row in model.objects.exclude(sourced_id=None)}
-            if records
-            else {}
-        )
-        to_create, to_update, update_fields = [], [], set()
-        for record in records:
-            values = values_of(record)
-            row = existing.get(record.sourced_id)
-            if row is None:
-                created_with = {
-                    **(defaults or {}),
-                    **(create_values_of(record) if create_values_of else {}),
-                }
-                to_create.append(model(sourced_id=record.sourced_id, **created_with, **values))
-                self.report.count(kind, "created")
-                continue
-            was_active = row.is_active
-            if not _changed(row, values):
-                self.report.count(kind, "unchanged")
-                continue
-            to_update.append(row)
-            update_fields.update(values)
-            self.report.count(
-                kind, "deactivated" if was_active and not row.is_active else "updated"
-            )
-        model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        if to_update:
-            model.objects.bulk_update(to_update, sorted(update_fields), batch_size=BATCH_SIZE)
-        ids = {row.sourced_id: row.pk for row in existing.values()}
-        ids.update({row.sourced_id: row.pk for row in to_create})
-        return ids
-
-    def upsert_pairs(
+    def sync(
         self,
         kind,
         model,
-        keys: tuple[str, str],
+        keys: tuple[str, ...],
         wanted: dict[tuple, dict],
-        scope: models.Q,
-        on_create=None,
-    ) -> None:
-        """Like `upsert` for rows keyed by two foreign keys (a link, a role)."""
-        existing = {
-            (getattr(row, keys[0]), getattr(row, keys[1])): row
-            for row in model.objects.filter(scope)
-        }
+        existing_rows,
+        on_create: Callable[[models.Model], None] | None = None,
+    ) -> dict[tuple, models.Model]:
+        """Creates, updates or leaves one row per key of `wanted` (key fields -> values), and
+        counts each outcome. `on_create(row)` completes a new row with values set only then.
+        Returns every row by key, the new ones with their primary keys."""
+        rows = {tuple(getattr(row, field) for field in keys): row for row in existing_rows}
         to_create, to_update, update_fields = [], [], set()
-        for pair, values in wanted.items():
-            row = existing.get(pair)
+        for key, values in wanted.items():
+            row = rows.get(key)
             if row is None:
-                row = model(**dict(zip(keys, pair, strict=True)), **values)
+                row = rows[key] = model(**dict(zip(keys, key, strict=True)), **values)
                 if on_create:
                     on_create(row)
                 to_create.append(row)
@@ -330,38 +291,34 @@ class _RosterWriter:
         model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         if to_update:
             model.objects.bulk_update(to_update, sorted(update_fields), batch_size=BATCH_SIZE)
+        return rows
+
+    def upsert(self, kind, model, records: Iterable, values_of, on_create=None) -> dict[str, int]:
+        """`sync` for records matched by sourced_id; returns sourced_id -> primary key.
+
+        Every row of the kind that came from an import is read in one query, with no list of
+        ids as parameters, so the size of a district meets no parameter limit."""
+        wanted = {(record.sourced_id,): values_of(record) for record in records}
+        existing = model.objects.exclude(sourced_id=None) if wanted else model.objects.none()
+        rows = self.sync(kind, model, ("sourced_id",), wanted, existing, on_create)
+        return {sourced_id: row.pk for (sourced_id,), row in rows.items()}
 
     def write_staff_roles(self, staff_ids, school_ids) -> None:
-        wanted = {}
-        for person in self.roster.people.values():
-            if person.role != "staff":
-                continue
-            for school in person.school_ids:
-                wanted[(staff_ids[person.sourced_id], school_ids[school], person.staff_role)] = {
-                    "is_active": person.is_active
-                }
-        existing = {
-            (m.staff_id, m.school_id, m.role): m
-            for m in StaffMembership.objects.filter(staff__sourced_id__isnull=False)
+        wanted = {
+            (staff_ids[person.sourced_id], school_ids[school], person.staff_role): {
+                "is_active": person.is_active
+            }
+            for person in self.roster.people.values()
+            if person.role == "staff"
+            for school in person.school_ids
         }
-        to_create = []
-        to_update = []
-        for key, values in wanted.items():
-            membership = existing.get(key)
-            if membership is None:
-                to_create.append(
-                    StaffMembership(staff_id=key[0], school_id=key[1], role=key[2], **values)
-                )
-                self.report.count("staff_roles", "created")
-            elif _changed(membership, values):
-                to_update.append(membership)
-                self.report.count(
-                    "staff_roles", "updated" if membership.is_active else "deactivated"
-                )
-            else:
-                self.report.count("staff_roles", "unchanged")
-        StaffMembership.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        StaffMembership.objects.bulk_update(to_update, ["is_active"], batch_size=BATCH_SIZE)
+        self.sync(
+            "staff_roles",
+            StaffMembership,
+            ("staff_id", "school_id", "role"),
+            wanted,
+            StaffMembership.objects.filter(staff__sourced_id__isnull=False),
+        )
 
     def write_guardian_links(self, student_ids, guardian_ids) -> None:
         people = self.roster.people
@@ -385,12 +342,12 @@ class _RosterWriter:
                 link.is_primary_contact = True
                 students_with_primary.add(link.student_id)
 
-        self.upsert_pairs(
+        self.sync(
             "guardian_links",
             GuardianLink,
             ("student_id", "guardian_id"),
             wanted,
-            models.Q(student__sourced_id__isnull=False),
+            GuardianLink.objects.filter(student__sourced_id__isnull=False),
             on_create=first_guardian_is_primary,
         )
 
@@ -403,9 +360,20 @@ class _RosterWriter:
                 staff[(section, staff_ids[enrollment.person_sourced_id])] = values
             else:
                 students[(section, student_ids[enrollment.person_sourced_id])] = values
-        scope = models.Q(section__sourced_id__isnull=False)
-        self.upsert_pairs("section_staff", SectionStaff, ("section_id", "staff_id"), staff, scope)
-        self.upsert_pairs("enrollments", Enrollment, ("section_id", "student_id"), students, scope)
+        self.sync(
+            "section_staff",
+            SectionStaff,
+            ("section_id", "staff_id"),
+            staff,
+            SectionStaff.objects.filter(section__sourced_id__isnull=False),
+        )
+        self.sync(
+            "enrollments",
+            Enrollment,
+            ("section_id", "student_id"),
+            students,
+            Enrollment.objects.filter(section__sourced_id__isnull=False),
+        )
 
 
 def roster_import_record(*, file_name: str, bundle: bytes, dry_run: bool, user) -> RosterImport:
