@@ -30,3 +30,40 @@ class RosterUploadForm(forms.Form):
             raise forms.ValidationError(_("This is not a .zip file."))
         bundle.seek(0)
         return bundle
+
+
+class CodeRequestForm(forms.Form):
+    address = forms.CharField(
+        label=_("Your mobile number or email"),
+        help_text=_("The one the school has for you. We send you a 6-digit code."),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email"}),
+    )
+
+
+class CodeVerifyForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
+        ),
+    )
+    is_own_device = forms.BooleanField(
+        label=_("This is my own phone: keep me signed in for 30 days"),
+        required=False,
+        initial=True,
+    )
+
+
+class StaffSignInForm(forms.Form):
+    """Staff email and password; checked by the view through django.contrib.auth (and axes)."""
+
+    username = forms.EmailField(
+        label=_("Work email"), widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

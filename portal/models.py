@@ -6,6 +6,7 @@ a record the system marks `tobedeleted` becomes inactive.
 """
 
 import datetime
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -32,6 +34,10 @@ def language_field(**kwargs) -> models.CharField:
     return models.CharField(
         max_length=16, default="en", validators=[validate_family_language], **kwargs
     )
+
+
+def new_session_salt() -> str:
+    return secrets.token_hex(16)
 
 
 class PortalUserManager(UserManager):
@@ -55,6 +61,9 @@ class User(AbstractUser):
     """
 
     email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
+    session_salt = models.CharField(  # changed to end every session of the account at once
+        max_length=32, default=new_session_salt, editable=False
+    )
 
     objects = PortalUserManager()
 
@@ -70,10 +79,23 @@ class User(AbstractUser):
         super().clean()
         self.email = self.email.lower() if self.email else None
 
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Django checks this against the one stored in each session: the session salt joins the
+        # password, so a new salt ("sign out everywhere") ends sessions that have no password.
+        return salted_hmac(
+            "portal.User.session_auth_hash",
+            f"{self.password}:{self.session_salt}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
 
 class District(models.Model):
     name = models.CharField(_("name"), max_length=200)
     sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    admins = models.ManyToManyField(
+        "Staff", blank=True, related_name="districts_administered", verbose_name=_("admins")
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -273,6 +295,10 @@ class Guardian(models.Model):
     contact_restrictions = models.TextField(  # what staff must know before contacting them
         _("contact restrictions"), blank=True
     )
+    quiet_hours_start = models.TimeField(  # the family's own; else the school's
+        _("no texts from"), null=True, blank=True
+    )
+    quiet_hours_end = models.TimeField(_("no texts until"), null=True, blank=True)
     sourced_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -296,10 +322,25 @@ class Guardian(models.Model):
                 condition=Q(phone="") | Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
                 name="guardian_phone_e164",
             ),
+            models.CheckConstraint(
+                condition=Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
+                name="guardian_quiet_hours_both_or_neither",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def reachable_channels(self) -> list[str]:
+        """The channels a message can reach them by: wanted, with an address to use."""
+        channels = []
+        if self.wants_sms and self.phone:
+            channels.append("sms")
+        if self.wants_email and self.email:
+            channels.append("email")
+        return channels
 
 
 class GuardianLink(models.Model):
@@ -379,3 +420,91 @@ class RosterImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class SignInCode(models.Model):
+    """A six-digit code sent to a guardian's phone or email so they can sign in without a password.
+
+        sent -> used
+          `--> dead: expired (10 minutes) or too many wrong tries (5)
+
+    Only a keyed hash of the code is stored.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("Text message")
+        EMAIL = "email", _("Email")
+
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="sign_in_codes")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)  # wrong codes tried so far
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["guardian", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"sign-in code {self.pk} ({self.get_channel_display()})"
+
+
+class ContactChangeRequest(models.Model):
+    """A guardian's proposed new phone number or email, waiting for staff to confirm it.
+
+    pending -> confirmed (the guardian's record changes) | declined
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the school")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DECLINED = "declined", _("Declined")
+
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.CASCADE, related_name="contact_change_requests"
+    )
+    phone = PhoneNumberField(_("new mobile phone"), blank=True)
+    email = models.EmailField(_("new email"), blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("contact change request")
+        verbose_name_plural = _("contact change requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(phone="", email=""), name="contact_change_proposes_something"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} ({self.get_status_display()})"
+
+
+class AuditEvent(models.Model):
+    """Who changed what about a person, and from what to what. Written by services only."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    via = models.CharField(max_length=16, default="web")  # web, sms, admin, import
+    action = models.CharField(max_length=64)  # e.g. guardian.language_set
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
+    changes = models.JSONField(default=dict)  # field -> [before, after]
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.created_at:%Y-%m-%d %H:%M}"

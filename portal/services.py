@@ -25,6 +25,8 @@ from portal.models import (
     Staff,
     StaffMembership,
     Student,
+    User,
+    new_session_salt,
 )
 from portal.oneroster import (
     BundleUnreadable,
@@ -374,6 +376,13 @@ class _RosterWriter:
             students,
             Enrollment.objects.filter(section__sourced_id__isnull=False),
         )
+
+
+def user_sign_out_everywhere(*, user: User) -> None:
+    """Ends every session of the account on every device: sessions carry a hash of the session
+    salt, and a new salt no longer matches any of them."""
+    user.session_salt = new_session_salt()
+    user.save(update_fields=["session_salt"])
 
 
 def roster_import_record(*, file_name: str, bundle: bytes, dry_run: bool, user) -> RosterImport:

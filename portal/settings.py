@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "phonenumber_field",
+    "axes",
     "portal",
 ]
 
@@ -55,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.SessionPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -117,7 +120,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
+    "portal.auth_backends.EmailBackend",  # staff: email and password
+    "django.contrib.auth.backends.ModelBackend",  # the Django admin's own accounts by username
+]
+LOGIN_URL = "sign_in"
+LOGIN_URL_PATH = "/sign-in/"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "front_page"
+STAFF_SESSION_IDLE_SECONDS = 30 * 60
+STAFF_SESSION_MAX_SECONDS = 12 * 60 * 60
+FAMILY_SESSION_SECONDS = 30 * 24 * 60 * 60  # a family's own phone
+SESSION_COOKIE_AGE = STAFF_SESSION_IDLE_SECONDS  # until a sign-in says otherwise
+# django-axes: five wrong passwords for one account from one address lock it for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "portal/sign_in_locked.html"
 
 # ---- Languages and time -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

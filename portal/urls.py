@@ -8,5 +8,11 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-in/code/", views.sign_in_code, name="sign_in_code"),
+    path("sign-in/staff/", views.sign_in_staff, name="sign_in_staff"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("sign-out/everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("home/", views.home, name="home"),
     path("", views.front_page, name="front_page"),
 ]

@@ -62,3 +62,9 @@ def shared_oneroster() -> Path:
             pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
         pytest.skip(reason)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests make many accounts; a fast hasher keeps the suite quick (never used outside tests)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
