@@ -1,15 +1,51 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal import models
+from portal import models, permissions
 from portal.forms import RosterUploadForm
 from portal.services import ROSTER_KINDS, roster_import_record
 from portal.tasks import roster_import_task
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Superusers see everything; a school or district admin sees and changes only what the
+    permission module lets them, and adds or deletes nothing (people come from the roster)."""
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(pk__in=permissions.VISIBLE[self.model](request.user).values("pk"))
+
+    def _is_admin(self, request) -> bool:
+        return permissions.access_for(request.user).is_admin
+
+    def has_module_permission(self, request) -> bool:
+        return self._is_admin(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if request.user.is_superuser:
+            return True
+        return self._is_admin(request) and (obj is None or permissions.may_view(request.user, obj))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if request.user.is_superuser:
+            return True
+        return self._is_admin(request) and (
+            obj is None or permissions.may_change(request.user, obj)
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
 
 
 @admin.register(models.User)
@@ -24,20 +60,37 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.School)
-class SchoolAdmin(admin.ModelAdmin):
+class SchoolAdmin(ScopedAdmin):
     list_display = ("name", "district", "timezone", "default_language", "country", "is_active")
     list_filter = ("district", "is_active")
     search_fields = ("name", "sourced_id")
 
 
-class StaffMembershipInline(admin.TabularInline):
+class ScopedInline(admin.TabularInline):
+    """Inlines follow their parent: an admin who may change the record may change its rows."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or permissions.access_for(request.user).is_admin
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or (
+            obj is not None and permissions.may_change(request.user, obj)
+        )
+
+    has_add_permission = has_change_permission
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+class StaffMembershipInline(ScopedInline):
     model = models.StaffMembership
     extra = 1
     autocomplete_fields = ("school",)
 
 
 @admin.register(models.Staff)
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(ScopedAdmin):
     list_display = ("__str__", "email", "sourced_id", "is_active")
     list_filter = ("memberships__role", "memberships__school", "is_active")
     search_fields = ("given_name", "family_name", "email", "sourced_id")
@@ -45,28 +98,28 @@ class StaffAdmin(admin.ModelAdmin):
     inlines = [StaffMembershipInline]
 
 
-class SectionStaffInline(admin.TabularInline):
+class SectionStaffInline(ScopedInline):
     model = models.SectionStaff
     extra = 0
     autocomplete_fields = ("staff",)
 
 
 @admin.register(models.Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(ScopedAdmin):
     list_display = ("name", "school", "grade", "period", "term", "is_active")
     list_filter = ("school", "is_active")
     search_fields = ("name", "sourced_id")
     inlines = [SectionStaffInline]
 
 
-class GuardianLinkInline(admin.TabularInline):
+class GuardianLinkInline(ScopedInline):
     model = models.GuardianLink
     extra = 0
     autocomplete_fields = ("student", "guardian")
 
 
 @admin.register(models.Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(ScopedAdmin):
     list_display = ("__str__", "school", "grade", "sourced_id", "is_active")
     list_filter = ("school", "grade", "is_active")
     search_fields = ("given_name", "family_name", "sourced_id")
@@ -74,7 +127,7 @@ class StudentAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Guardian)
-class GuardianAdmin(admin.ModelAdmin):
+class GuardianAdmin(ScopedAdmin):
     list_display = ("__str__", "preferred_language", "wants_sms", "wants_email", "is_active")
     list_filter = ("preferred_language", "wants_sms", "wants_email", "is_active")
     search_fields = ("given_name", "family_name", "email", "sourced_id")
@@ -95,7 +148,21 @@ class RosterImportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # an import is a record of what happened: it is read, never edited
 
+    def _may_import(self, request) -> bool:
+        return permissions.access_for(request.user).may_import_rosters
+
+    def has_module_permission(self, request):
+        return self._may_import(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_import(request)
+
+    def has_add_permission(self, request):
+        return self._may_import(request)
+
     def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         form = RosterUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["bundle"]

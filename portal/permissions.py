@@ -49,6 +49,11 @@ class Access:
         return bool(self.roles or self.district_ids or self.is_superuser)
 
     @property
+    def may_import_rosters(self) -> bool:
+        """A bundle can touch every school it names, so importing is for the district."""
+        return self.is_superuser or bool(self.district_ids)
+
+    @property
     def is_admin(self) -> bool:
         return self.is_superuser or bool(self.district_ids or self.schools_with(ROLE.ADMIN))
 

@@ -31,7 +31,7 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip
 
 INSTALLED_APPS = [
     "modeltranslation",  # before django.contrib.admin, as django-modeltranslation requires
-    "django.contrib.admin",
+    "portal.admin_apps.PortalAdminConfig",  # Django's admin with the portal's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
