@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import models, permissions
 from portal.forms import RosterUploadForm
-from portal.services import ROSTER_KINDS, roster_import_record
+from portal.services import (
+    ROSTER_KINDS,
+    PreferenceError,
+    contact_change_decide,
+    roster_import_record,
+)
 from portal.tasks import roster_import_task
 
 
@@ -195,3 +200,73 @@ class RosterImportAdmin(admin.ModelAdmin):
                 models.RosterImport.Status.RUNNING,
             )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+
+@admin.register(models.ContactChangeRequest)
+class ContactChangeRequestAdmin(admin.ModelAdmin):
+    """Numbers and emails families proposed; an admin confirms or declines each."""
+
+    list_display = ("guardian", "phone", "email", "status", "created_at", "decided_by")
+    list_filter = ("status",)
+    readonly_fields = (
+        "guardian",
+        "phone",
+        "email",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    )
+    actions = ["confirm", "decline"]
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request).select_related("guardian", "decided_by")
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(guardian__in=permissions.guardians_visible_to(request.user))
+
+    def has_module_permission(self, request):
+        return permissions.access_for(request.user).is_admin
+
+    has_view_permission = ScopedAdmin.has_view_permission
+    _is_admin = ScopedAdmin._is_admin
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide(self, request, queryset, *, confirm: bool):
+        for change in queryset:
+            try:
+                contact_change_decide(change=change, actor=request.user, confirm=confirm)
+            except PreferenceError as error:
+                self.message_user(request, f"{change}: {error}", messages.WARNING)
+
+    @admin.action(description=_("Confirm the selected changes"))
+    def confirm(self, request, queryset):
+        self._decide(request, queryset, confirm=True)
+
+    @admin.action(description=_("Decline the selected changes"))
+    def decline(self, request, queryset):
+        self._decide(request, queryset, confirm=False)
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "action", "guardian", "actor", "via")
+    list_filter = ("action", "via")
+    readonly_fields = ("created_at", "action", "guardian", "actor", "via", "changes")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from portal.languages import family_language_choices
+
 
 class RosterUploadForm(forms.Form):
     bundle = forms.FileField(
@@ -66,4 +68,60 @@ class StaffSignInForm(forms.Form):
         label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language for messages from school"), choices=())
+    channels = forms.ChoiceField(
+        label=_("How the school reaches you"),
+        widget=forms.RadioSelect,
+        choices=[("sms", _("Text message")), ("email", _("Email")), ("both", _("Both"))],
+    )
+    quiet_hours_start = forms.TimeField(
+        label=_("No texts from"),
+        required=False,
+        help_text=_("Optional, for example if you work at night. Leave empty to use the school's."),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    quiet_hours_end = forms.TimeField(
+        label=_("No texts until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = family_language_choices()
+
+    @classmethod
+    def for_guardian(cls, guardian, data=None):
+        channels = (
+            "both"
+            if guardian.wants_sms and guardian.wants_email
+            else "sms"
+            if guardian.wants_sms
+            else "email"
+        )
+        return cls(
+            data,
+            initial={
+                "language": guardian.preferred_language,
+                "channels": channels,
+                "quiet_hours_start": guardian.quiet_hours_start,
+                "quiet_hours_end": guardian.quiet_hours_end,
+            },
+        )
+
+
+class ContactChangeForm(forms.Form):
+    phone = forms.CharField(
+        label=_("New mobile number"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("New email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

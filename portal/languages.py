@@ -29,3 +29,18 @@ def language_normalize(raw: str) -> str:
     raise UnknownLanguage(
         f"language {raw.strip()!r} is not supported (supported: {', '.join(supported)})"
     )
+
+
+# Each language in its own words, so a family finds theirs whatever language the page is in.
+AUTONYMS = {
+    "en": "English",
+    "es": "Español",
+    "zh-hans": "简体中文",
+    "vi": "Tiếng Việt",
+    "ar": "العربية",
+    "so": "Soomaali",
+}
+
+
+def family_language_choices() -> list[tuple[str, str]]:
+    return [(code, AUTONYMS.get(code, str(name))) for code, name in settings.FAMILY_LANGUAGES]

@@ -33,7 +33,7 @@ ROLE = StaffMembership.Role
 
 @dataclass(frozen=True)
 class Access:
-    """What one signed-in user is, read once per request (two queries at most)."""
+    """What one signed-in user is, read once per request (three queries at most)."""
 
     is_superuser: bool = False
     guardian_id: int | None = None
@@ -74,21 +74,31 @@ def access_for(user) -> Access:
         "memberships__school_id",
         "memberships__role",
         "memberships__is_active",
+        "memberships__school__is_active",
         "districts_administered__pk",
+        "districts_administered__is_active",
     )
     roles: dict[int, set[str]] = {}
     district_ids: set[int] = set()
     staff_id = None
-    for member_id, school_id, role, is_active, district_id in staff:
+    for (
+        member_id,
+        school_id,
+        role,
+        role_active,
+        school_active,
+        district_id,
+        district_active,
+    ) in staff:
         staff_id = member_id
-        if school_id is not None and is_active:
+        if school_id is not None and role_active and school_active:
             roles.setdefault(school_id, set()).add(role)
-        if district_id is not None:
+        if district_id is not None and district_active:
             district_ids.add(district_id)
     if district_ids:
-        for school_id in School.objects.filter(district__in=district_ids).values_list(
-            "pk", flat=True
-        ):
+        for school_id in School.objects.filter(
+            district__in=district_ids, is_active=True
+        ).values_list("pk", flat=True):
             roles.setdefault(school_id, set()).add(ROLE.ADMIN)
     access = Access(
         is_superuser=user.is_superuser,
@@ -112,11 +122,21 @@ def _children_q(access: Access, prefix: str = "") -> Q:
     )
 
 
+def _barred_children(access: Access) -> QuerySet[Student]:
+    """Children a no-contact link bars this person from, whatever else they are at school."""
+    return Student.objects.filter(
+        guardian_links__guardian_id=access.guardian_id,
+        guardian_links__may_receive_messages=False,
+    ).values("pk")
+
+
 def students_visible_to(user) -> QuerySet[Student]:
     access = access_for(user)
     students = Student.objects.filter(is_active=True)
     if access.is_superuser:
         return students
+    if access.guardian_id:
+        students = students.exclude(pk__in=_barred_children(access))
     rule = Q(pk__in=[])
     if access.guardian_id:
         rule |= _children_q(access)
@@ -143,10 +163,10 @@ def guardians_visible_to(user) -> QuerySet[Guardian]:
         return guardians
     rule = Q(pk=access.guardian_id) if access.guardian_id else Q(pk__in=[])
     if access.is_staff_member:
-        staff_students = students_visible_to(user)
-        if access.guardian_id:  # a parent who also works here sees their students' families
-            staff_students = staff_students.exclude(_children_q(access))
-        rule |= Q(student_links__is_active=True, student_links__student__in=staff_students)
+        rule |= Q(
+            student_links__is_active=True,
+            student_links__student__in=students_visible_to(user),
+        )
     return guardians.filter(pk__in=Guardian.objects.filter(rule).values("pk"))
 
 
@@ -159,7 +179,7 @@ def sections_visible_to(user) -> QuerySet[Section]:
     if access.guardian_id:
         rule |= Q(
             enrollments__is_active=True,
-            enrollments__student__in=Student.objects.filter(_children_q(access)),
+            enrollments__student__in=Student.objects.filter(_children_q(access), is_active=True),
         )
     whole_school = access.schools_with(ROLE.COUNSELOR, ROLE.ADMIN)
     if whole_school:
@@ -240,7 +260,9 @@ def may_change(user, obj: Model) -> bool:
     if isinstance(obj, Section | Student):
         return obj.school_id in admin_schools
     if isinstance(obj, Guardian):
-        return obj.student_links.filter(student__school_id__in=admin_schools).exists()
+        return obj.student_links.filter(
+            is_active=True, student__school_id__in=admin_schools
+        ).exists()
     if isinstance(obj, Staff):
         return obj.memberships.filter(school_id__in=admin_schools).exists()
     return False

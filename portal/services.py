@@ -3,17 +3,25 @@ these; nothing else changes these tables."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
+from portal.languages import UnknownLanguage, language_normalize
 from portal.models import (
+    AuditEvent,
+    ContactChangeRequest,
     District,
     Enrollment,
     Guardian,
@@ -409,3 +417,159 @@ def roster_import_run(*, roster_import_id: int) -> RosterImport:
     record.finished_at = timezone.now()
     record.save(update_fields=["status", "summary", "warnings", "errors", "finished_at"])
     return record
+
+
+# -- a family's own preferences -----------------------------------------------------------------
+
+
+class PreferenceError(Exception):
+    """A preference that cannot be kept, with the reason to show (already translated)."""
+
+
+def _audit(*, actor, via: str, action: str, guardian: Guardian, changes: dict) -> None:
+    AuditEvent.objects.create(
+        actor=actor, via=via, action=action, guardian=guardian, changes=changes
+    )
+
+
+def _as_text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+@transaction.atomic
+def guardian_preferences_set(
+    *,
+    guardian: Guardian,
+    actor: User | None,
+    via: str,
+    language: str,
+    wants_sms: bool,
+    wants_email: bool,
+    quiet_hours_start: datetime.time | None,
+    quiet_hours_end: datetime.time | None,
+) -> None:
+    """Keeps what a family chose: its language, its channels and its own quiet hours.
+
+    Raises PreferenceError for a language the portal does not speak, no channel at all, a
+    channel with no address, or quiet hours with only one end."""
+    try:
+        language = language_normalize(language)
+    except UnknownLanguage:
+        raise PreferenceError(_("Choose one of the languages in the list.")) from None
+    if not (wants_sms or wants_email):
+        raise PreferenceError(_("Choose at least one way to reach you."))
+    if wants_sms and not guardian.phone and not wants_email:
+        raise PreferenceError(_("The school has no mobile number for you yet. Propose one below."))
+    if wants_email and not guardian.email and not wants_sms:
+        raise PreferenceError(_("The school has no email for you yet. Propose one below."))
+    if (quiet_hours_start is None) != (quiet_hours_end is None):
+        raise PreferenceError(_("Give both times for your quiet hours, or neither."))
+    wanted = {
+        "preferred_language": language,
+        "wants_sms": wants_sms,
+        "wants_email": wants_email,
+        "quiet_hours_start": quiet_hours_start,
+        "quiet_hours_end": quiet_hours_end,
+    }
+    changes = {
+        name: [_as_text(getattr(guardian, name)), _as_text(value)]
+        for name, value in wanted.items()
+        if getattr(guardian, name) != value
+    }
+    if not changes:
+        return
+    for name, value in wanted.items():
+        setattr(guardian, name, value)
+    guardian.save(update_fields=list(wanted))
+    _audit(
+        actor=actor, via=via, action="guardian.preferences_set", guardian=guardian, changes=changes
+    )
+
+
+@transaction.atomic
+def guardian_language_set(*, guardian: Guardian, language: str, actor: User | None, via: str):
+    """Changes only a family's language (the SMS keyword `LANG ES` calls this)."""
+    guardian_preferences_set(
+        guardian=guardian,
+        actor=actor,
+        via=via,
+        language=language,
+        wants_sms=guardian.wants_sms,
+        wants_email=guardian.wants_email,
+        quiet_hours_start=guardian.quiet_hours_start,
+        quiet_hours_end=guardian.quiet_hours_end,
+    )
+
+
+@transaction.atomic
+def contact_change_propose(
+    *, guardian: Guardian, actor: User | None, phone: str, email: str
+) -> ContactChangeRequest:
+    """A family proposes a new mobile number or email; it is used once staff confirm it."""
+    phone, email = phone.strip(), email.strip().lower()
+    if not phone and not email:
+        raise PreferenceError(_("Give a new mobile number or a new email."))
+    if phone:
+        country = (
+            guardian.students.values_list("school__country", flat=True).first()
+            or settings.PHONENUMBER_DEFAULT_REGION
+        )
+        try:
+            parsed = phonenumbers.parse(phone, country)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_valid_number(parsed):
+            raise PreferenceError(
+                _("That mobile number does not look right. Include the area code.")
+            )
+        phone = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise PreferenceError(_("That email address does not look right.")) from None
+    change = ContactChangeRequest.objects.create(guardian=guardian, phone=phone, email=email)
+    _audit(
+        actor=actor,
+        via="web",
+        action="guardian.contact_change_proposed",
+        guardian=guardian,
+        changes={"phone": [None, phone or None], "email": [None, email or None]},
+    )
+    return change
+
+
+@transaction.atomic
+def contact_change_decide(
+    *, change: ContactChangeRequest, actor: User, confirm: bool
+) -> ContactChangeRequest:
+    """Staff confirm (the guardian's record changes) or decline a proposed number or email."""
+    from portal.permissions import may_change
+
+    change = ContactChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.status != ContactChangeRequest.Status.PENDING:
+        raise PreferenceError(_("This change was decided already."))
+    guardian = change.guardian
+    if guardian.user_id == actor.pk or not may_change(actor, guardian):
+        raise PreferenceError(_("Only the school can confirm a change of contact."))
+    change.status = (
+        ContactChangeRequest.Status.CONFIRMED if confirm else ContactChangeRequest.Status.DECLINED
+    )
+    change.decided_by, change.decided_at = actor, timezone.now()
+    change.save(update_fields=["status", "decided_by", "decided_at"])
+    changes = {}
+    if confirm:
+        for name in ("phone", "email"):
+            new = getattr(change, name)
+            if new and str(getattr(guardian, name)) != str(new):
+                changes[name] = [str(getattr(guardian, name)) or None, str(new)]
+                setattr(guardian, name, new)
+        guardian.save(update_fields=["phone", "email"])
+    _audit(
+        actor=actor,
+        via="web",
+        action=f"guardian.contact_change_{change.status}",
+        guardian=guardian,
+        changes=changes,
+    )
+    return change

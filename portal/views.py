@@ -2,10 +2,12 @@ import time
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,10 +15,22 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import health, selectors
-from portal.forms import CodeRequestForm, CodeVerifyForm, StaffSignInForm
+from portal.forms import (
+    CodeRequestForm,
+    CodeVerifyForm,
+    ContactChangeForm,
+    PreferencesForm,
+    StaffSignInForm,
+)
 from portal.middleware import SIGNED_IN_AT
+from portal.models import ContactChangeRequest, Guardian
 from portal.permissions import access_for
-from portal.services import user_sign_out_everywhere
+from portal.services import (
+    PreferenceError,
+    contact_change_propose,
+    guardian_preferences_set,
+    user_sign_out_everywhere,
+)
 from portal.sign_in import (
     SignInError,
     address_read,
@@ -104,7 +118,7 @@ def sign_in_code(request):
             request.session.set_expiry(
                 settings.FAMILY_SESSION_SECONDS if form.cleaned_data["is_own_device"] else 0
             )
-            return redirect("home")
+            return _with_interface_language(redirect("home"), user.guardian.preferred_language)
     return render(request, "portal/sign_in_code.html", {"form": form})
 
 
@@ -163,3 +177,86 @@ def home(request):
     if access.is_superuser or access.schools_with("counselor", "admin"):
         context["overviews"] = selectors.school_overviews(request.user)
     return render(request, "portal/home.html", context)
+
+
+# -- a family's preferences ---------------------------------------------------------------------
+
+
+def _guardian_or_404(request):
+    guardian = Guardian.objects.filter(pk=access_for(request.user).guardian_id).first()
+    if guardian is None:
+        raise Http404
+    return guardian
+
+
+def _with_interface_language(response, language: str):
+    """Pages follow a family's language where the interface speaks it."""
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+            secure=not settings.DEBUG,
+        )
+    return response
+
+
+def _preferences_page(request, guardian, *, form, contact_form, status=200):
+    pending = guardian.contact_change_requests.filter(status=ContactChangeRequest.Status.PENDING)
+    context = {"form": form, "contact_form": contact_form, "guardian": guardian, "pending": pending}
+    return render(request, "portal/preferences.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def preferences(request):
+    guardian = _guardian_or_404(request)
+    form = PreferencesForm.for_guardian(guardian, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        channels = form.cleaned_data["channels"]
+        try:
+            guardian_preferences_set(
+                guardian=guardian,
+                actor=request.user,
+                via="web",
+                language=form.cleaned_data["language"],
+                wants_sms=channels in ("sms", "both"),
+                wants_email=channels in ("email", "both"),
+                quiet_hours_start=form.cleaned_data["quiet_hours_start"],
+                quiet_hours_end=form.cleaned_data["quiet_hours_end"],
+            )
+        except PreferenceError as error:
+            form.add_error(None, str(error))
+        else:
+            with translation.override(guardian.preferred_language):
+                messages.success(request, _("Saved."))
+            return _with_interface_language(redirect("preferences"), guardian.preferred_language)
+    return _preferences_page(request, guardian, form=form, contact_form=ContactChangeForm())
+
+
+@require_POST
+@login_required
+def contact_change(request):
+    guardian = _guardian_or_404(request)
+    form = ContactChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            contact_change_propose(
+                guardian=guardian,
+                actor=request.user,
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+            )
+        except PreferenceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Sent to the school. They will confirm it."))
+            return redirect("preferences")
+    return _preferences_page(
+        request,
+        guardian,
+        form=PreferencesForm.for_guardian(guardian),
+        contact_form=form,
+        status=400,
+    )

@@ -93,3 +93,28 @@ def test_access_is_read_with_at_most_three_queries(world, django_assert_max_num_
     with django_assert_max_num_queries(3):
         permissions.access_for(user)
         permissions.access_for(user)
+
+
+def test_a_barred_parent_who_works_at_the_school_still_does_not_see_the_child(world):
+    from tests.factories import StaffMembershipFactory
+
+    StaffMembershipFactory(
+        staff__user=world.users["barred_father"], school=world.north, role="counselor"
+    )
+
+    assert students(world, "barred_father") == {"Ben"}
+
+
+def test_roles_at_an_inactive_school_or_district_give_nothing(world):
+    world.north.district.is_active = False
+    world.north.district.save()
+    assert students(world, "district_admin") == set()
+    world.north.is_active = False
+    world.north.save()
+    assert students(world, "counselor") == set()
+
+
+def test_sections_of_an_inactive_child_disappear_for_the_parent(world):
+    world.ana.is_active = False
+    world.ana.save()
+    assert permissions.sections_visible_to(world.users["parent"]).count() == 0

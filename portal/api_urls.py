@@ -1,0 +1,30 @@
+"""Version 1 of the JSON API, mounted at /api/v1/ (schema at /api/schema/, docs at /api/docs/)."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from portal import api
+
+
+class PortalRouter(DefaultRouter):
+    """DRF's router; its root page also links the one endpoint that is not a list: `me`."""
+
+    def get_api_root_view(self, api_urls=None):
+        list_name = self.routes[0].name
+        api_root = {"me": "me"}
+        for prefix, _viewset, basename in self.registry:
+            api_root[prefix] = list_name.format(basename=basename)
+        return self.APIRootView.as_view(api_root_dict=api_root)
+
+
+router = PortalRouter()
+router.register("schools", api.SchoolViewSet, basename="school")
+router.register("sections", api.SectionViewSet, basename="section")
+router.register("students", api.StudentViewSet, basename="student")
+router.register("guardians", api.GuardianViewSet, basename="guardian")
+
+app_name = "api"
+urlpatterns = [
+    path("me/", api.MeView.as_view(), name="me"),
+    *router.urls,
+]
