@@ -38,7 +38,7 @@ def test_teacher_sees_their_sections_families_with_language_and_channels(client,
     assert "Math 4" in page and "Art 4" not in page
     assert str(world.parent) in page
     assert "Do not contact" in page  # the barred father is shown, flagged
-    assert "SMS, Email" in page
+    assert "SMS and email" in page
     assert str(world.ben_parent) not in page
 
 
