@@ -27,19 +27,24 @@ PASSWORD = "a long teacher password"
 def school_with_a_family(transactional_db, settings, celery_eager):
     settings.SMS_BACKEND = "memory"
     MemoryBackend.outbox.clear()
-    school = SchoolFactory(name="Escuela Riverside", office_phone="+13125550101",
-                           sms_number="+13125550100")
-    teacher_user = UserFactory(username="maestra@riverside.example",
-                               email="maestra@riverside.example", password=PASSWORD,
-                               first_name="Laura")
+    school = SchoolFactory(
+        name="Escuela Riverside", office_phone="+13125550101", sms_number="+13125550100"
+    )
+    teacher_user = UserFactory(
+        username="maestra@riverside.example",
+        email="maestra@riverside.example",
+        password=PASSWORD,
+        first_name="Laura",
+    )
     teacher = StaffFactory(user=teacher_user, given_name="Laura", family_name="Ortiz")
     StaffMembershipFactory(staff=teacher, school=school, role="teacher")
     section = SectionFactory(school=school, name="Matemáticas 4")
     section.staff.add(teacher)
     student = StudentFactory(school=school, given_name="Mateo", family_name="Ruiz")
     section.students.add(student)
-    father = GuardianFactory(given_name="Jorge", family_name="Ruiz", phone="+16172531000",
-                             preferred_language="es")
+    father = GuardianFactory(
+        given_name="Jorge", family_name="Ruiz", phone="+16172531000", preferred_language="es"
+    )
     GuardianLinkFactory(guardian=father, student=student, is_primary_contact=True)
     return school
 

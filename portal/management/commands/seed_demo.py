@@ -41,9 +41,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {sign_in.role:<10}  {sign_in.email:<28}  {sign_in.password}")
         self.stdout.write("")
         self.stdout.write(f"Portal:        {base_url}/")
-        self.stdout.write(f"Django admin:  {base_url}/admin/  (the superuser signs in here)")
-        if demo.guardian_usernames:
-            self.stdout.write(
-                "Guardians with an account (no password; they sign in by a code): "
-                + ", ".join(demo.guardian_usernames)
-            )
+        self.stdout.write(f"Staff sign-in: {base_url}/sign-in/staff/  (email and password above)")
+        self.stdout.write(f"Admin:         {base_url}/admin/  (the superuser and the school admin)")
+        self.stdout.write(
+            f"Families:      {base_url}/sign-in/  with any demo guardian's number or email, "
+            "for example "
+            + ", ".join(demo.guardian_usernames[:2])
+            + "; the six-digit code is printed in this console."
+        )
