@@ -122,6 +122,10 @@ def _children_q(access: Access, prefix: str = "") -> Q:
     )
 
 
+def _children(access: Access) -> QuerySet[Student]:
+    return Student.objects.filter(_children_q(access), is_active=True)
+
+
 def _barred_children(access: Access) -> QuerySet[Student]:
     """Children a no-contact link bars this person from, whatever else they are at school."""
     return Student.objects.filter(
@@ -179,7 +183,7 @@ def sections_visible_to(user) -> QuerySet[Section]:
     if access.guardian_id:
         rule |= Q(
             enrollments__is_active=True,
-            enrollments__student__in=Student.objects.filter(_children_q(access), is_active=True),
+            enrollments__student__in=_children(access),
         )
     whole_school = access.schools_with(ROLE.COUNSELOR, ROLE.ADMIN)
     if whole_school:
@@ -200,7 +204,7 @@ def schools_visible_to(user) -> QuerySet[School]:
         return schools
     rule = Q(pk__in=list(access.roles))
     if access.guardian_id:
-        rule |= Q(students__in=Student.objects.filter(_children_q(access), is_active=True))
+        rule |= Q(students__in=_children(access))
     return schools.filter(pk__in=School.objects.filter(rule).values("pk"))
 
 
@@ -213,7 +217,7 @@ def staff_visible_to(user) -> QuerySet[Staff]:
         return staff
     rule = Q(memberships__school_id__in=list(access.roles), memberships__is_active=True)
     if access.guardian_id:
-        children = Student.objects.filter(_children_q(access), is_active=True)
+        children = _children(access)
         rule |= Q(
             section_links__is_active=True,
             section_links__section__is_active=True,
