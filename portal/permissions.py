@@ -232,6 +232,29 @@ def staff_visible_to(user) -> QuerySet[Staff]:
     return staff.filter(pk__in=Staff.objects.filter(rule).values("pk"))
 
 
+def threads_visible_to(user):
+    """Threads a user may read: the ones they take part in; for a school admin, every thread of
+    their schools except confidential help requests. A guardian never sees a thread about a
+    child their link bars them from."""
+    from messaging.models import Thread
+
+    access = access_for(user)
+    threads = Thread.objects.all()
+    if access.is_superuser:
+        return threads
+    rule = Q(pk__in=[])
+    if access.staff_id:
+        rule |= Q(participants__staff_id=access.staff_id)
+    admin_schools = access.schools_with(ROLE.ADMIN)
+    if admin_schools:
+        rule |= Q(school_id__in=admin_schools) & ~Q(kind=Thread.Kind.HELP_REQUEST)
+    if access.guardian_id:
+        rule |= Q(participants__guardian_id=access.guardian_id) & (
+            Q(student__isnull=True) | Q(student__in=_children(access))
+        )
+    return threads.filter(pk__in=Thread.objects.filter(rule).values("pk"))
+
+
 VISIBLE = {
     School: schools_visible_to,
     Section: sections_visible_to,

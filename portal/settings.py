@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "portal",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -103,7 +104,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"portal.tasks.roster_import_task": {"queue": "roster"}}
+CELERY_TASK_ROUTES = {
+    "portal.tasks.roster_import_task": {"queue": "roster"},
+    "portal.tasks.sign_in_code_send": {"queue": "sms"},
+    "messaging.tasks.message_translate_task": {"queue": "translation"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 BROKER_CHECK_TIMEOUT_SECONDS = 2  # how long /readyz waits for the broker
@@ -238,6 +243,7 @@ TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
 TRANSLATION_PROVIDER = env("TRANSLATION_PROVIDER", default="none")
 LIBRETRANSLATE_URL = env("LIBRETRANSLATE_URL", default="http://127.0.0.1:5000")
+LIBRETRANSLATE_API_KEY = env("LIBRETRANSLATE_API_KEY", default="")
 DEEPL_AUTH_KEY = env("DEEPL_AUTH_KEY", default="")
 
 # ---- Roster import ----------------------------------------------------------------------------

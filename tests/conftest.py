@@ -12,6 +12,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+pytest_plugins = ["tests.world"]  # the two-school `world` fixture
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
@@ -68,3 +70,16 @@ def shared_oneroster() -> Path:
 def fast_password_hashing(settings):
     """Tests make many accounts; a fast hasher keeps the suite quick (never used outside tests)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def fake_libretranslate(settings):
+    """A LibreTranslate stand-in on 127.0.0.1, and the portal pointed at it."""
+    from tests.fakes.libretranslate import serve
+
+    fake, server = serve()
+    settings.TRANSLATION_PROVIDER = "libretranslate"
+    settings.LIBRETRANSLATE_URL = fake.url
+    yield fake
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,170 @@
+"""Threads between school staff and families, their messages, and each message's translations.
+
+A message keeps its original text forever; what a reader sees in another language is a
+MessageTranslation, made once per message and language, marked machine or human.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Guardian, School, Staff, Student, language_field
+
+MAX_BODY_CHARS = 1600  # ten SMS segments; longer belongs in a letter home
+
+
+class Thread(models.Model):
+    """A conversation at one school, about one student or none.
+
+    open -> archived (deleting a thread archives it; nothing is ever lost)
+    """
+
+    class Kind(models.TextChoices):
+        DIRECT = "direct", _("Conversation")
+        BROADCAST = "broadcast", _("Announcement")
+        HELP_REQUEST = "help_request", _("Help request")
+        OFFICE = "office", _("School office")
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="threads")
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, null=True, blank=True, related_name="threads"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DIRECT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(  # a family wrote and no staff member has answered
+        null=True, blank=True
+    )
+    is_archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-last_message_at"]
+        indexes = [
+            models.Index(fields=["school", "-last_message_at"]),
+            models.Index(
+                fields=["waiting_since"],
+                condition=Q(waiting_since__isnull=False),
+                name="thread_waiting_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["direct", "broadcast", "help_request", "office"]),
+                name="thread_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Participant(models.Model):
+    """A staff member or a guardian in a thread, with how far they have read."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="participants")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, null=True, blank=True, related_name="participations"
+    )
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.CASCADE, null=True, blank=True, related_name="participations"
+    )
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    is_muted = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(staff__isnull=True, guardian__isnull=False)
+                | Q(staff__isnull=False, guardian__isnull=True),
+                name="participant_is_staff_or_guardian",
+            ),
+            models.UniqueConstraint(
+                fields=["thread", "staff"],
+                condition=Q(staff__isnull=False),
+                name="participant_staff_once",
+            ),
+            models.UniqueConstraint(
+                fields=["thread", "guardian"],
+                condition=Q(guardian__isnull=False),
+                name="participant_guardian_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.staff or self.guardian)
+
+
+class Message(models.Model):
+    """One message as its author wrote it. A system message (`event`) has no author: its words
+    are the interface's, shown in each reader's language."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Portal")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+
+    class Event(models.TextChoices):
+        NONE = "", ""
+        JOINED = "joined", _("joined the conversation")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    author_staff = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    author_guardian = models.ForeignKey(
+        Guardian, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    body = models.TextField()  # the original, never changed
+    language = language_field()  # the language it was written in
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    is_internal = models.BooleanField(default=False)  # a note for staff only
+    event = models.CharField(max_length=16, choices=Event.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(author_staff__isnull=False, author_guardian__isnull=False),
+                name="message_one_author",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_internal=False) | Q(author_guardian__isnull=True),
+                name="message_internal_only_from_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} in thread {self.thread_id}"
+
+    @property
+    def is_from_family(self) -> bool:
+        return self.author_guardian_id is not None
+
+
+class MessageTranslation(models.Model):
+    """A message in one other language: made once per message and language, whoever reads it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="translations")
+    language = language_field()
+    text = models.TextField()
+    provider = models.CharField(max_length=32)  # libretranslate, deepl, or "person"
+    is_machine = models.BooleanField(default=True)
+    is_reviewed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "language"], name="message_translation_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} in {self.language}"

@@ -1,0 +1,274 @@
+"""Writes of messaging: start a thread, post a message, loop in a colleague, mark read, archive,
+and translate a message for its readers. Every view, API call, task and command goes through
+these; each checks permission through the permission module and runs in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from messaging.models import MAX_BODY_CHARS, Message, MessageTranslation, Participant, Thread
+from messaging.translation import translation_provider
+from portal import permissions
+from portal.languages import family_language_codes
+from portal.models import Guardian, GuardianLink, School, Staff, Student
+
+
+class MessagingError(Exception):
+    """Why a message or a thread was refused, to show the person (already translated)."""
+
+
+def _body_check(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise MessagingError(_("Write a message first."))
+    if len(body) > MAX_BODY_CHARS:
+        raise MessagingError(
+            _("A message can be at most %(limit)s characters; this one has %(length)s.")
+            % {"limit": MAX_BODY_CHARS, "length": len(body)}
+        )
+    return body
+
+
+def _author(user) -> tuple[Staff | None, Guardian | None]:
+    access = permissions.access_for(user)
+    staff = Staff.objects.filter(pk=access.staff_id).first() if access.staff_id else None
+    guardian = (
+        Guardian.objects.filter(pk=access.guardian_id).first() if access.guardian_id else None
+    )
+    return staff, guardian
+
+
+def reader_language(*, staff: Staff | None, guardian: Guardian | None, school: School) -> str:
+    """The language a person reads a thread in: a family's own; staff, their school's."""
+    return guardian.preferred_language if guardian else school.default_language
+
+
+def _write(
+    *, thread: Thread, staff, guardian, body: str, channel: str, is_internal: bool, event: str = ""
+) -> Message:
+    language = reader_language(staff=staff, guardian=guardian, school=thread.school)
+    message = Message.objects.create(
+        thread=thread,
+        author_staff=staff,
+        author_guardian=guardian,
+        body=body,
+        language=language,
+        channel=channel,
+        is_internal=is_internal,
+        event=event,
+    )
+    if not is_internal:
+        thread.last_message_at = message.created_at
+        if guardian is not None:
+            thread.waiting_since = thread.waiting_since or message.created_at
+        elif staff is not None and not event:
+            thread.waiting_since = None
+        thread.save(update_fields=["last_message_at", "waiting_since"])
+    Participant.objects.filter(
+        thread=thread, **({"guardian": guardian} if guardian else {"staff": staff})
+    ).update(last_read_at=message.created_at)
+    if body and not event:
+        from messaging.tasks import message_translate_task
+
+        transaction.on_commit(lambda: message_translate_task.delay(message.pk))
+    return message
+
+
+@transaction.atomic
+def thread_start(
+    *,
+    actor,
+    subject: str,
+    body: str,
+    student: Student | None = None,
+    guardians: Iterable[Guardian] = (),
+    staff: Iterable[Staff] = (),
+    school: School | None = None,
+) -> Thread:
+    """Starts a conversation. Staff write to families they may see (about a student, only to
+    guardians whose link lets them receive messages); a family writes about its child to the
+    people in its "who to contact" directory, or to the school office."""
+    author_staff, author_guardian = _author(actor)
+    guardians, staff = list(guardians), list(staff)
+    subject = subject.strip()
+    if not subject:
+        raise MessagingError(_("Give the conversation a subject."))
+    body = _body_check(body)
+    if (
+        student is not None
+        and not permissions.students_visible_to(actor).filter(pk=student.pk).exists()
+    ):
+        raise MessagingError(_("You cannot write about this student."))
+    as_guardian = author_guardian is not None and author_staff is None
+    if as_guardian:
+        if student is None:
+            raise MessagingError(_("Choose which of your children this is about."))
+        school = student.school
+        directory = permissions.staff_visible_to(actor)
+        if any(not directory.filter(pk=person.pk).exists() for person in staff):
+            raise MessagingError(_("Write to someone in your child's contact list."))
+        guardians = [author_guardian]
+        kind = Thread.Kind.DIRECT if staff else Thread.Kind.OFFICE
+        if not staff:  # the office: the school's admins answer
+            staff = list(
+                Staff.objects.filter(
+                    memberships__school=school,
+                    memberships__role="admin",
+                    memberships__is_active=True,
+                    is_active=True,
+                ).distinct()
+            )
+    elif author_staff is not None:
+        school = student.school if student is not None else school
+        if school is None or school.pk not in permissions.access_for(actor).roles:
+            raise MessagingError(_("Choose a school where you work."))
+        if not guardians:
+            raise MessagingError(_("Choose at least one family to write to."))
+        visible = permissions.guardians_visible_to(actor)
+        for guardian in guardians:
+            if not visible.filter(pk=guardian.pk).exists():
+                raise MessagingError(_("You cannot write to this family."))
+            if (
+                student is not None
+                and not GuardianLink.objects.filter(
+                    guardian=guardian, student=student, is_active=True, may_receive_messages=True
+                ).exists()
+            ):
+                raise MessagingError(
+                    _("%(name)s may not receive messages about this student.") % {"name": guardian}
+                )
+        staff = [author_staff, *(s for s in staff if s.pk != author_staff.pk)]
+        kind = Thread.Kind.DIRECT
+    else:
+        raise MessagingError(_("Only school staff and families can write here."))
+    thread = Thread.objects.create(
+        school=school, student=student, subject=subject[:200], kind=kind, created_by=actor
+    )
+    Participant.objects.bulk_create(
+        [Participant(thread=thread, staff=person) for person in dict.fromkeys(staff)]
+        + [Participant(thread=thread, guardian=person) for person in dict.fromkeys(guardians)]
+    )
+    _write(
+        thread=thread,
+        staff=None if as_guardian else author_staff,
+        guardian=author_guardian if as_guardian else None,
+        body=body,
+        channel=Message.Channel.WEB,
+        is_internal=False,
+    )
+    return thread
+
+
+def _participant(actor, thread: Thread) -> Participant:
+    if not permissions.threads_visible_to(actor).filter(pk=thread.pk).exists():
+        raise MessagingError(_("This conversation is not yours."))
+    access = permissions.access_for(actor)
+    mine = Q(staff_id=access.staff_id) if access.staff_id else Q(pk__in=[])
+    if access.guardian_id:
+        mine |= Q(guardian_id=access.guardian_id)
+    participant = thread.participants.filter(mine).first()
+    if participant is None and access.staff_id:  # a school admin joins by writing
+        participant = Participant.objects.create(thread=thread, staff_id=access.staff_id)
+    if participant is None:
+        raise MessagingError(_("This conversation is not yours."))
+    return participant
+
+
+@transaction.atomic
+def message_post(
+    *, actor, thread: Thread, body: str, is_internal: bool = False, channel: str = "web"
+) -> Message:
+    """Adds a message to a thread the actor takes part in. Internal notes are staff-only."""
+    thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
+    participant = _participant(actor, thread)
+    if thread.is_archived:
+        raise MessagingError(_("This conversation is archived."))
+    if is_internal and participant.staff_id is None:
+        raise MessagingError(_("Only staff can write internal notes."))
+    return _write(
+        thread=thread,
+        staff=participant.staff,
+        guardian=participant.guardian,
+        body=_body_check(body),
+        channel=channel,
+        is_internal=is_internal,
+    )
+
+
+@transaction.atomic
+def participant_add(*, actor, thread: Thread, staff: Staff) -> Participant:
+    """Loops a colleague into a thread; the family sees who joined."""
+    thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
+    me = _participant(actor, thread)
+    if me.staff_id is None:
+        raise MessagingError(_("Only staff can add someone to a conversation."))
+    if not staff.memberships.filter(school=thread.school, is_active=True).exists():
+        raise MessagingError(_("Add a colleague from this school."))
+    participant, created = Participant.objects.get_or_create(thread=thread, staff=staff)
+    if created:
+        _write(
+            thread=thread,
+            staff=staff,
+            guardian=None,
+            body=str(staff),
+            channel=Message.Channel.WEB,
+            is_internal=False,
+            event=Message.Event.JOINED,
+        )
+    return participant
+
+
+@transaction.atomic
+def thread_mark_read(*, actor, thread: Thread) -> None:
+    participant = _participant(actor, thread)
+    participant.last_read_at = timezone.now()
+    participant.save(update_fields=["last_read_at"])
+
+
+@transaction.atomic
+def thread_archive(*, actor, thread: Thread) -> None:
+    """Archives a thread (what "delete" does): it leaves the inbox, and keeps every message."""
+    participant = _participant(actor, thread)
+    if participant.staff_id is None:
+        raise MessagingError(_("Only staff can archive a conversation."))
+    Thread.objects.filter(pk=thread.pk).update(is_archived=True)
+
+
+def message_translate(*, message_id: int) -> list[MessageTranslation]:
+    """Translates a message once into each language its readers read, where it is missing.
+    Raises TranslationUnavailable for the task to try again later."""
+    message = Message.objects.select_related("thread__school").get(pk=message_id)
+    provider = translation_provider()
+    if message.is_from_family and not message.translations.exists():
+        # A family may answer in another language than the one on file.
+        detected = provider.detect(message.body)
+        if detected in family_language_codes() and detected != message.language:
+            message.language = detected
+            message.save(update_fields=["language"])
+    languages = set(
+        Guardian.objects.filter(participations__thread=message.thread_id).values_list(
+            "preferred_language", flat=True
+        )
+    )
+    if message.thread.participants.filter(staff__isnull=False).exists():
+        languages.add(message.thread.school.default_language)
+    if message.is_internal:
+        languages = {message.thread.school.default_language}
+    done = set(message.translations.values_list("language", flat=True))
+    made = []
+    for language in sorted(languages - done - {message.language}):
+        texts = provider.translate([message.body], source=message.language, target=language)
+        if texts is None:
+            continue
+        translation, _created = MessageTranslation.objects.get_or_create(
+            message=message,
+            language=language,
+            defaults={"text": texts[0], "provider": provider.name, "is_machine": True},
+        )
+        made.append(translation)
+    return made

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from messaging.services import message_translate
+from messaging.translation import TranslationUnavailable
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(TranslationUnavailable,),
+    retry_backoff=10,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def message_translate_task(message_id: int) -> None:
+    """Translates a message for its readers; safe to run twice (each language is made once)."""
+    message_translate(message_id=message_id)
