@@ -37,6 +37,7 @@ ROUTES = {
     "home": SIGNED_IN,
     "preferences": {"parent"},
     "contact_change": {"parent"},
+    "messaging:*": SIGNED_IN,  # each thread answers 404 to anyone not in it (tests/messaging)
     "admin:logout": EVERYONE,
     "admin:*": ADMINS,
     "api_schema": EVERYONE,  # describes the API; holds no data

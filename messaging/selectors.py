@@ -1,0 +1,162 @@
+"""Reads of messaging for pages: inboxes and threads, each a constant number of SQL queries
+whatever the number of threads and messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from messaging.models import Message, MessageTranslation, Participant, Thread
+from messaging.services import reader_language
+from portal import permissions
+from portal.models import Guardian
+
+PAGE_SIZE = 25
+EPOCH = Value("1970-01-01T00:00:00Z", output_field=DateTimeField())
+
+
+@dataclass
+class InboxFilters:
+    section: int | None = None
+    student: int | None = None
+    language: str = ""
+    channel: str = ""
+    is_waiting: bool = False
+    is_archived: bool = False
+    search: str = ""
+
+
+def _with_unread(threads: QuerySet[Thread], *, staff_id=None, guardian_id=None):
+    """Adds `unread`: messages after the reader's last read, not their own (and no internal note
+    for a family). Subqueries, so the count never costs a query per thread."""
+    reader = {"staff_id": staff_id} if staff_id else {"guardian_id": guardian_id}
+    read_marker = Coalesce(
+        Subquery(
+            Participant.objects.filter(thread=OuterRef("pk"), **reader).values("last_read_at")[:1]
+        ),
+        EPOCH,
+    )
+    unread = Message.objects.filter(thread=OuterRef("pk"), created_at__gt=OuterRef("read_marker"))
+    if staff_id:
+        unread = unread.exclude(author_staff_id=staff_id)
+    else:
+        unread = unread.exclude(author_guardian_id=guardian_id).exclude(is_internal=True)
+    counted = unread.values("thread").annotate(count=Count("pk")).values("count")
+    return threads.annotate(read_marker=read_marker).annotate(
+        unread=Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    )
+
+
+def _families_prefetch() -> Prefetch:
+    return Prefetch(
+        "participants",
+        queryset=Participant.objects.filter(guardian__isnull=False).select_related("guardian"),
+        to_attr="family_participants",
+    )
+
+
+def inbox_for_staff(user, filters: InboxFilters, page_number: int = 1) -> tuple[list, Page]:
+    """The "waiting for you" threads (a family wrote last and no staff member answered, oldest
+    first) and one page of all the staff member's threads, newest activity first."""
+    access = permissions.access_for(user)
+    threads = (
+        permissions.threads_visible_to(user)
+        .filter(participants__staff_id=access.staff_id, is_archived=filters.is_archived)
+        .select_related("student")
+    )
+    if filters.section:
+        threads = threads.filter(student__enrollments__section_id=filters.section)
+    if filters.student:
+        threads = threads.filter(student_id=filters.student)
+    if filters.language:
+        threads = threads.filter(participants__guardian__preferred_language=filters.language)
+    if filters.channel:
+        threads = threads.filter(
+            Exists(Message.objects.filter(thread=OuterRef("pk"), channel=filters.channel))
+        )
+    if filters.search:
+        threads = threads.filter(
+            Q(subject__icontains=filters.search)
+            | Exists(Message.objects.filter(thread=OuterRef("pk"), body__icontains=filters.search))
+        )
+    threads = _with_unread(threads.distinct(), staff_id=access.staff_id).prefetch_related(
+        _families_prefetch()
+    )
+    waiting = list(threads.filter(waiting_since__isnull=False).order_by("waiting_since")[:50])
+    if filters.is_waiting:
+        threads = threads.filter(waiting_since__isnull=False)
+    page = Paginator(threads.order_by("-last_message_at", "-pk"), PAGE_SIZE).get_page(page_number)
+    return waiting, page
+
+
+def threads_for_guardian(user, page_number: int = 1) -> Page:
+    access = permissions.access_for(user)
+    threads = (
+        permissions.threads_visible_to(user)
+        .filter(participants__guardian_id=access.guardian_id, is_archived=False)
+        .select_related("student", "school")
+        .prefetch_related(
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.filter(staff__isnull=False).select_related("staff"),
+                to_attr="staff_participants",
+            )
+        )
+    )
+    threads = _with_unread(threads, guardian_id=access.guardian_id)
+    return Paginator(threads.order_by("-last_message_at", "-pk"), PAGE_SIZE).get_page(page_number)
+
+
+@dataclass
+class ThreadView:
+    thread: Thread
+    messages: list[Message]
+    language: str  # the reader's
+    is_staff_reader: bool
+
+
+def thread_for_reader(user, thread_id: int, *, after_id: int = 0) -> ThreadView:
+    """A thread with its messages in the reader's language; raises Thread.DoesNotExist for a
+    thread the user may not read (the view answers 404)."""
+    access = permissions.access_for(user)
+    thread = (
+        permissions.threads_visible_to(user)
+        .select_related("school", "student")
+        .prefetch_related(_families_prefetch())
+        .get(pk=thread_id)
+    )
+    is_staff_reader = bool(access.staff_id or access.is_superuser) and not (
+        access.guardian_id
+        and thread.participants.filter(guardian_id=access.guardian_id).exists()
+        and not thread.participants.filter(staff_id=access.staff_id).exists()
+    )
+    guardian = None if is_staff_reader else Guardian.objects.get(pk=access.guardian_id)
+    language = reader_language(staff=None, guardian=guardian, school=thread.school)
+    messages = (
+        thread.messages.filter(pk__gt=after_id)
+        .select_related("author_staff", "author_guardian")
+        .prefetch_related(
+            Prefetch(
+                "translations",
+                queryset=MessageTranslation.objects.filter(language=language),
+                to_attr="reader_translations",
+            )
+        )
+    )
+    if not is_staff_reader:
+        messages = messages.filter(is_internal=False)
+    return ThreadView(thread, list(messages), language, is_staff_reader)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:thread_id>/", views.thread, name="thread"),
+    path("<int:thread_id>/updates/", views.thread_updates, name="thread_updates"),
+    path("<int:thread_id>/participants/", views.loop_in, name="loop_in"),
+    path("<int:thread_id>/archive/", views.archive, name="archive"),
+    path("new/<int:student_id>/", views.new_thread, name="new_thread"),
+]
