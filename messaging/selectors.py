@@ -83,7 +83,13 @@ def inbox_for_staff(user, filters: InboxFilters, page_number: int = 1) -> tuple[
     if filters.student:
         threads = threads.filter(student_id=filters.student)
     if filters.language:
-        threads = threads.filter(participants__guardian__preferred_language=filters.language)
+        threads = threads.filter(
+            Exists(
+                Participant.objects.filter(
+                    thread=OuterRef("pk"), guardian__preferred_language=filters.language
+                )
+            )
+        )
     if filters.channel:
         threads = threads.filter(
             Exists(Message.objects.filter(thread=OuterRef("pk"), channel=filters.channel))
@@ -93,9 +99,10 @@ def inbox_for_staff(user, filters: InboxFilters, page_number: int = 1) -> tuple[
             Q(subject__icontains=filters.search)
             | Exists(Message.objects.filter(thread=OuterRef("pk"), body__icontains=filters.search))
         )
-    threads = _with_unread(threads.distinct(), staff_id=access.staff_id).prefetch_related(
-        _families_prefetch()
-    )
+    # Every filter above is a join that matches at most one row per thread, or an EXISTS: no
+    # DISTINCT, which would make the database count unread messages for every thread, not only
+    # the page shown.
+    threads = _with_unread(threads, staff_id=access.staff_id).prefetch_related(_families_prefetch())
     waiting = list(threads.filter(waiting_since__isnull=False).order_by("waiting_since")[:50])
     if filters.is_waiting:
         threads = threads.filter(waiting_since__isnull=False)
