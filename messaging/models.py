@@ -168,3 +168,124 @@ class MessageTranslation(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} in {self.language}"
+
+
+class Broadcast(models.Model):
+    """An announcement from one staff member to many families of one school.
+
+        draft -> scheduled (scheduled_at ahead; the beat task sends it when due) -> sent
+          `---------------------------------------------------------------------> sent (now)
+
+    Who it reaches is fixed when it is written (BroadcastRecipient rows); sending writes its
+    broadcast Thread with one Message, which is what the delivery pipeline carries to each family
+    in their language. A family's answer opens a direct thread with the sender, never a reply-all.
+    """
+
+    class Audience(models.TextChoices):
+        SECTION = "section", _("A class")
+        SECTIONS = "sections", _("Several classes")
+        GRADE = "grade", _("A grade")
+        SCHOOL = "school", _("The whole school")
+        LIST = "list", _("Families I choose")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="broadcasts")
+    sender = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="broadcasts")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))  # the original; translations live on the message
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
+    sections = models.ManyToManyField(  # for a class or several classes
+        "portal.Section", blank=True, related_name="broadcasts"
+    )
+    grade = models.CharField(_("grade"), max_length=32, blank=True)  # for a grade, as on students
+    guardians = models.ManyToManyField(  # the families picked by hand, for a list
+        Guardian, blank=True, related_name="+"
+    )
+    is_urgent = models.BooleanField(_("urgent"), default=False)  # admins only; ignores quiet hours
+    scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)  # None: at once
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    thread = models.OneToOneField(  # written when it is sent: the families' copy of the text
+        Thread, on_delete=models.PROTECT, null=True, blank=True, related_name="broadcast"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(default=0)  # families it reaches
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        indexes = [
+            models.Index(fields=["sender", "created_at"]),  # the daily limit
+            models.Index(fields=["school", "-created_at"]),
+            models.Index(
+                fields=["scheduled_at"],
+                condition=Q(status="scheduled"),
+                name="broadcast_due_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(audience__in=["section", "sections", "grade", "school", "list"]),
+                name="broadcast_audience_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "scheduled", "sent"]),
+                name="broadcast_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(audience="grade") | ~Q(grade=""), name="broadcast_grade_named"
+            ),
+            models.CheckConstraint(
+                condition=models.lookups.LessThanOrEqual(
+                    models.functions.Length("body"), MAX_BODY_CHARS
+                )
+                & models.lookups.GreaterThan(models.functions.Length("body"), 0),
+                name="broadcast_body_length",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(scheduled_at__isnull=False),
+                name="broadcast_scheduled_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="sent", sent_at__isnull=False, thread__isnull=False)
+                | Q(~Q(status="sent"), sent_at__isnull=True, thread__isnull=True),
+                name="broadcast_sent_has_thread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class BroadcastRecipient(models.Model):
+    """One family an announcement reaches, fixed when it is written: who got what, for admins,
+    and the list the delivery pipeline reads."""
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="recipients")
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.CASCADE, related_name="broadcasts_received"
+    )
+    student = models.ForeignKey(  # the child that put them in the audience; none for a list
+        Student, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reply_thread = models.OneToOneField(  # their answer: a direct thread with the sender
+        Thread, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broadcast", "guardian"], name="broadcast_recipient_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian_id} in broadcast {self.broadcast_id}"

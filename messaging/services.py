@@ -7,11 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from messaging.models import MAX_BODY_CHARS, Message, MessageTranslation, Participant, Thread
+from messaging.models import (
+    MAX_BODY_CHARS,
+    BroadcastRecipient,
+    Message,
+    MessageTranslation,
+    Participant,
+    Thread,
+)
 from messaging.translation import translation_provider
 from portal import permissions
 from portal.languages import family_language_codes
@@ -98,6 +105,8 @@ def thread_start(
     subject = subject.strip()
     if not subject:
         raise MessagingError(_("Give the conversation a subject."))
+    if len(subject) > 200:
+        raise MessagingError(_("A subject can be at most 200 characters."))
     body = _body_check(body)
     if (
         student is not None
@@ -123,6 +132,10 @@ def thread_start(
                     is_active=True,
                 ).distinct()
             )
+            if not staff:
+                raise MessagingError(
+                    _("The school office cannot receive messages here yet. Please call it.")
+                )
     elif author_staff is not None:
         school = student.school if student is not None else school
         if school is None or school.pk not in permissions.access_for(actor).roles:
@@ -130,9 +143,11 @@ def thread_start(
         if not guardians:
             raise MessagingError(_("Choose at least one family to write to."))
         visible = permissions.guardians_visible_to(actor)
+        reachable_students = permissions.students_visible_to(actor).filter(school=school)
         for guardian in guardians:
             if not visible.filter(pk=guardian.pk).exists():
                 raise MessagingError(_("You cannot write to this family."))
+
             if (
                 student is not None
                 and not GuardianLink.objects.filter(
@@ -142,12 +157,26 @@ def thread_start(
                 raise MessagingError(
                     _("%(name)s may not receive messages about this student.") % {"name": guardian}
                 )
+            if not GuardianLink.objects.filter(
+                guardian=guardian,
+                student__in=reachable_students,
+                is_active=True,
+                may_receive_messages=True,
+            ).exists():
+                raise MessagingError(
+                    _("%(name)s may not receive messages from you.") % {"name": guardian}
+                )
+        colleagues = Staff.objects.filter(
+            memberships__school=school, memberships__is_active=True, is_active=True
+        )
+        if any(not colleagues.filter(pk=person.pk).exists() for person in staff):
+            raise MessagingError(_("Add a colleague from this school."))
         staff = [author_staff, *(s for s in staff if s.pk != author_staff.pk)]
         kind = Thread.Kind.DIRECT
     else:
         raise MessagingError(_("Only school staff and families can write here."))
     thread = Thread.objects.create(
-        school=school, student=student, subject=subject[:200], kind=kind, created_by=actor
+        school=school, student=student, subject=subject, kind=kind, created_by=actor
     )
     Participant.objects.bulk_create(
         [Participant(thread=thread, staff=person) for person in dict.fromkeys(staff)]
@@ -164,17 +193,32 @@ def thread_start(
     return thread
 
 
-def _participant(actor, thread: Thread) -> Participant:
+def _participant(actor, thread: Thread, *, join: bool = False) -> Participant | None:
+    """The actor's place in the thread. Someone who works at the school and is also a parent
+    there takes part as the parent where they are one. With `join`, a school admin who may
+    read the thread joins it, and the family is told; otherwise a reader who takes no part
+    gets None."""
     if not permissions.threads_visible_to(actor).filter(pk=thread.pk).exists():
         raise MessagingError(_("This conversation is not yours."))
     access = permissions.access_for(actor)
     mine = Q(staff_id=access.staff_id) if access.staff_id else Q(pk__in=[])
     if access.guardian_id:
         mine |= Q(guardian_id=access.guardian_id)
-    participant = thread.participants.filter(mine).first()
-    if participant is None and access.staff_id:  # a school admin joins by writing
+    participant = (
+        thread.participants.filter(mine).order_by(F("staff_id").asc(nulls_first=True)).first()
+    )
+    if participant is None and join and access.staff_id:
         participant = Participant.objects.create(thread=thread, staff_id=access.staff_id)
-    if participant is None:
+        _write(
+            thread=thread,
+            staff=participant.staff,
+            guardian=None,
+            body=str(participant.staff),
+            channel=Message.Channel.WEB,
+            is_internal=False,
+            event=Message.Event.JOINED,
+        )
+    if participant is None and join:
         raise MessagingError(_("This conversation is not yours."))
     return participant
 
@@ -185,9 +229,11 @@ def message_post(
 ) -> Message:
     """Adds a message to a thread the actor takes part in. Internal notes are staff-only."""
     thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
-    participant = _participant(actor, thread)
+    if thread.kind == Thread.Kind.BROADCAST:
+        raise MessagingError(_("An announcement takes no answers here; reply to it instead."))
     if thread.is_archived:
         raise MessagingError(_("This conversation is archived."))
+    participant = _participant(actor, thread, join=True)
     if is_internal and participant.staff_id is None:
         raise MessagingError(_("Only staff can write internal notes."))
     return _write(
@@ -205,7 +251,7 @@ def participant_add(*, actor, thread: Thread, staff: Staff) -> Participant:
     """Loops a colleague into a thread; the family sees who joined."""
     thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
     me = _participant(actor, thread)
-    if me.staff_id is None:
+    if me is None or me.staff_id is None:
         raise MessagingError(_("Only staff can add someone to a conversation."))
     if not staff.memberships.filter(school=thread.school, is_active=True).exists():
         raise MessagingError(_("Add a colleague from this school."))
@@ -225,7 +271,11 @@ def participant_add(*, actor, thread: Thread, staff: Staff) -> Participant:
 
 @transaction.atomic
 def thread_mark_read(*, actor, thread: Thread) -> None:
+    """Marks the thread read for a participant; a reader who takes no part (an admin looking,
+    a family reading an announcement) leaves no trace."""
     participant = _participant(actor, thread)
+    if participant is None:
+        return
     participant.last_read_at = timezone.now()
     participant.save(update_fields=["last_read_at"])
 
@@ -234,7 +284,7 @@ def thread_mark_read(*, actor, thread: Thread) -> None:
 def thread_archive(*, actor, thread: Thread) -> None:
     """Archives a thread (what "delete" does): it leaves the inbox, and keeps every message."""
     participant = _participant(actor, thread)
-    if participant.staff_id is None:
+    if participant is None or participant.staff_id is None:
         raise MessagingError(_("Only staff can archive a conversation."))
     Thread.objects.filter(pk=thread.pk).update(is_archived=True)
 
@@ -250,10 +300,16 @@ def message_translate(*, message_id: int) -> list[MessageTranslation]:
         if detected in family_language_codes() and detected != message.language:
             message.language = detected
             message.save(update_fields=["language"])
+    # The families in the thread and, for an announcement, every family it was sent to.
+    readers = Participant.objects.filter(thread=message.thread_id, guardian__isnull=False)
+    recipients = BroadcastRecipient.objects.filter(broadcast__thread=message.thread_id)
     languages = set(
-        Guardian.objects.filter(participations__thread=message.thread_id).values_list(
-            "preferred_language", flat=True
+        Guardian.objects.filter(
+            Q(pk__in=readers.values("guardian_id")) | Q(pk__in=recipients.values("guardian_id"))
         )
+        .order_by()
+        .values_list("preferred_language", flat=True)
+        .distinct()
     )
     if message.thread.participants.filter(staff__isnull=False).exists():
         languages.add(message.thread.school.default_language)

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from messaging import broadcasts
 from messaging.services import message_translate
 from messaging.translation import TranslationUnavailable
 
@@ -15,3 +16,10 @@ from messaging.translation import TranslationUnavailable
 def message_translate_task(message_id: int) -> None:
     """Translates a message for its readers; safe to run twice (each language is made once)."""
     message_translate(message_id=message_id)
+
+
+@shared_task(acks_late=True)
+def broadcasts_send_due() -> int:
+    """Sends the scheduled announcements whose time has come. Celery beat runs it every minute
+    (CELERY_BEAT_SCHEDULE in settings); safe to run twice or on several workers at once."""
+    return broadcasts.broadcasts_send_due()

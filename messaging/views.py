@@ -71,6 +71,9 @@ def _colleagues(view: selectors.ThreadView) -> list[tuple[int, str]]:
 @login_required
 def thread(request, thread_id: int):
     view = _thread_or_404(request.user, thread_id)
+    if view.thread.kind == Thread.Kind.BROADCAST and not view.is_staff_reader:
+        # a family reads an announcement, and answers it, on the announcement's own page
+        return redirect("broadcasts:read", broadcast_id=view.thread.broadcast.pk)
     form = MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

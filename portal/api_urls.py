@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from messaging import api as messaging_api
 from portal import api
 
 
@@ -22,6 +23,7 @@ router.register("schools", api.SchoolViewSet, basename="school")
 router.register("sections", api.SectionViewSet, basename="section")
 router.register("students", api.StudentViewSet, basename="student")
 router.register("guardians", api.GuardianViewSet, basename="guardian")
+router.register("threads", messaging_api.ThreadViewSet, basename="thread")
 
 app_name = "api"
 urlpatterns = [

@@ -235,8 +235,9 @@ def staff_visible_to(user) -> QuerySet[Staff]:
 def threads_visible_to(user):
     """Threads a user may read: the ones they take part in; for a school admin, every thread of
     their schools except confidential help requests. A guardian never sees a thread about a
-    child their link bars them from."""
-    from messaging.models import Thread
+    child their link bars them from, and sees an announcement's thread once it was sent to them
+    (they read it as a recipient, not a participant, so they cannot answer all)."""
+    from messaging.models import BroadcastRecipient, Thread
 
     access = access_for(user)
     threads = Thread.objects.all()
@@ -252,6 +253,10 @@ def threads_visible_to(user):
         rule |= Q(participants__guardian_id=access.guardian_id) & (
             Q(student__isnull=True) | Q(student__in=_children(access))
         )
+        received = BroadcastRecipient.objects.filter(
+            guardian_id=access.guardian_id, broadcast__status="sent"
+        ).values("broadcast__thread_id")
+        rule |= Q(kind=Thread.Kind.BROADCAST, pk__in=received)
     return threads.filter(pk__in=Thread.objects.filter(rule).values("pk"))
 
 

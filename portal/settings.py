@@ -110,6 +110,9 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.message_translate_task": {"queue": "translation"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {  # the database scheduler adds these at start; edit others in the admin
+    "broadcasts-send-due": {"task": "messaging.tasks.broadcasts_send_due", "schedule": 60.0},
+}
 CELERY_TIMEZONE = "UTC"
 BROKER_CHECK_TIMEOUT_SECONDS = 2  # how long /readyz waits for the broker
 
@@ -245,6 +248,7 @@ TRANSLATION_PROVIDER = env("TRANSLATION_PROVIDER", default="none")
 LIBRETRANSLATE_URL = env("LIBRETRANSLATE_URL", default="http://127.0.0.1:5000")
 LIBRETRANSLATE_API_KEY = env("LIBRETRANSLATE_API_KEY", default="")
 DEEPL_AUTH_KEY = env("DEEPL_AUTH_KEY", default="")
+BROADCASTS_PER_STAFF_PER_DAY = env.int("BROADCASTS_PER_STAFF_PER_DAY", default=10)
 
 # ---- Roster import ----------------------------------------------------------------------------
 ROSTER_UPLOAD_MAX_BYTES = env.int("ROSTER_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("sign-out/everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("home/", views.home, name="home"),
     path("messages/", include("messaging.urls")),
+    path("broadcasts/", include("messaging.broadcast_urls")),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.contact_change, name="contact_change"),
     path("api/v1/", include("portal.api_urls")),

@@ -25,11 +25,21 @@ PLURAL_FORMS = {"es": 3, "zh_Hans": 1, "vi": 1, "ar": 6}
 GUARDIAN_TEMPLATES = [
     ROOT / "templates" / "base.html",
     *(ROOT / "templates" / "portal").glob("*.html"),
-    *(ROOT / "templates" / "messaging").glob("*.html"),
+    *(ROOT / "templates" / "messaging").rglob("*.html"),
 ]
 GUARDIAN_MODULES = [
     *(ROOT / "portal" / name for name in ("forms.py", "services.py", "sign_in.py", "views.py")),
-    *(ROOT / "messaging" / name for name in ("forms.py", "models.py", "services.py", "views.py")),
+    *(
+        ROOT / "messaging" / name
+        for name in (
+            "forms.py",
+            "models.py",
+            "services.py",
+            "views.py",
+            "broadcasts.py",
+            "broadcast_views.py",
+        )
+    ),
 ]
 
 # %(name)s, %s, %d, ... but not a literal %%.

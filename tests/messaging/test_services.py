@@ -200,3 +200,56 @@ def test_translation_provider_down_is_retried_not_lost(world, fake_libretranslat
 
     assert Message.objects.count() == 1  # the message stands; its translation waits
     assert not MessageTranslation.objects.exists()
+
+
+def test_no_thread_without_a_student_to_a_barred_guardian(world, eager):
+    with pytest.raises(MessagingError, match="may not receive messages from you"):
+        thread_start(
+            actor=world.users["teacher"],
+            school=world.north,
+            guardians=[world.barred_father],
+            subject="Hi",
+            body="Hello",
+        )
+
+
+def test_staff_add_only_colleagues_of_the_school(world, eager):
+    with pytest.raises(MessagingError, match="colleague from this school"):
+        thread_start(
+            actor=world.users["teacher"],
+            student=world.ana,
+            guardians=[world.parent],
+            staff=[world.south_teacher],
+            subject="Hi",
+            body="Hello",
+        )
+
+
+def test_an_admin_reading_leaves_no_trace_but_writing_joins_openly(world, eager):
+    thread = start(world, eager)
+
+    thread_mark_read(actor=world.users["school_admin"], thread=thread)
+    assert not thread.participants.filter(staff=world.school_admin).exists()
+
+    with eager(execute=True):
+        message_post(actor=world.users["school_admin"], thread=thread, body="I can help")
+    assert thread.messages.filter(event="joined", author_staff=world.school_admin).exists()
+
+
+def test_an_office_with_nobody_to_answer_is_refused(world, eager):
+    world.school_admin.memberships.update(is_active=False)
+    with pytest.raises(MessagingError, match="cannot receive messages here yet"):
+        thread_start(
+            actor=world.users["parent"], student=world.ana, subject="Absence", body="Ana is sick"
+        )
+
+
+def test_a_subject_too_long_is_refused_not_cut(world, eager):
+    with pytest.raises(MessagingError, match="at most 200"):
+        thread_start(
+            actor=world.users["teacher"],
+            student=world.ana,
+            guardians=[world.parent],
+            subject="x" * 201,
+            body="Hello",
+        )

@@ -460,6 +460,12 @@ def test_the_schema_is_public_and_names_every_v1_endpoint():
         "/api/v1/me/",
         *(f"/api/v1/{name}/" for name in LISTS),
         *(f"/api/v1/{name}/{{id}}/" for name in LISTS),
+        "/api/v1/threads/",
+        "/api/v1/threads/{id}/",
+        *(
+            f"/api/v1/threads/{{id}}/{action}/"
+            for action in ("messages", "participants", "read", "archive")
+        ),
     }
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 

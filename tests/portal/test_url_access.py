@@ -23,6 +23,7 @@ EVERYONE = {
 }
 SIGNED_IN = EVERYONE - {"anonymous"}
 ADMINS = {"school_admin", "district_admin", "superuser"}
+STAFF = {"teacher", "counselor", "school_admin", "district_admin"}
 
 ROUTES = {
     "front_page": EVERYONE,
@@ -38,6 +39,13 @@ ROUTES = {
     "preferences": {"parent"},
     "contact_change": {"parent"},
     "messaging:*": SIGNED_IN,  # each thread answers 404 to anyone not in it (tests/messaging)
+    "broadcasts:index": STAFF | {"superuser"},  # staff: their own; admins: their schools'
+    "broadcasts:compose": STAFF,  # a superuser with no staff record has no school to send from
+    "broadcasts:detail": STAFF | {"superuser"},  # 404 unless the sender or a school admin
+    "broadcasts:received": {"parent"},
+    "broadcasts:read": {
+        "parent"
+    },  # 404 unless a recipient  # each thread answers 404 to anyone not in it (tests/messaging)
     "admin:logout": EVERYONE,
     "admin:*": ADMINS,
     "api_schema": EVERYONE,  # describes the API; holds no data
