@@ -112,6 +112,7 @@ class Message(models.Model):
     class Event(models.TextChoices):
         NONE = "", ""
         JOINED = "joined", _("joined the conversation")
+        ACKNOWLEDGED = "acknowledged", _("the school will answer when the office opens")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     author_staff = models.ForeignKey(

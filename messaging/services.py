@@ -76,14 +76,39 @@ def _write(
         elif staff is not None and not event:
             thread.waiting_since = None
         thread.save(update_fields=["last_message_at", "waiting_since"])
-    Participant.objects.filter(
-        thread=thread, **({"guardian": guardian} if guardian else {"staff": staff})
-    ).update(last_read_at=message.created_at)
+    if guardian or staff:
+        Participant.objects.filter(
+            thread=thread, **({"guardian": guardian} if guardian else {"staff": staff})
+        ).update(last_read_at=message.created_at)
+    if guardian is not None and not event:
+        _acknowledge_if_office_closed(thread=thread, at=message.created_at)
     if body and not event:
         from messaging.tasks import message_translate_task
 
         transaction.on_commit(lambda: message_translate_task.delay(message.pk))
     return message
+
+
+def _acknowledge_if_office_closed(*, thread: Thread, at) -> None:
+    """A family writing while the office is closed is told, once per thread and school day,
+    when to expect an answer. The words are the interface's, shown in each reader's language;
+    the message keeps the opening time."""
+    opens_at = thread.school.office_next_open(at)
+    if opens_at is None:
+        return
+    today = at.astimezone(opens_at.tzinfo).date()
+    already = thread.messages.filter(event=Message.Event.ACKNOWLEDGED).order_by("-pk").first()
+    if already and already.created_at.astimezone(opens_at.tzinfo).date() == today:
+        return
+    _write(
+        thread=thread,
+        staff=None,
+        guardian=None,
+        body=opens_at.isoformat(),
+        channel=Message.Channel.WEB,
+        is_internal=False,
+        event=Message.Event.ACKNOWLEDGED,
+    )
 
 
 @transaction.atomic

@@ -152,6 +152,20 @@ class School(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def office_next_open(self, at: datetime.datetime) -> datetime.datetime | None:
+        """When the office next opens after `at` (school-local, weekdays), or None while it is
+        open. Holidays of the school calendar are not known here yet."""
+        zone = zoneinfo.ZoneInfo(self.timezone)
+        local = at.astimezone(zone)
+        if local.weekday() < 5 and self.office_opens_at <= local.time() < self.office_closes_at:
+            return None
+        day = local.date()
+        if local.time() >= self.office_opens_at:
+            day += datetime.timedelta(days=1)
+        while day.weekday() >= 5:
+            day += datetime.timedelta(days=1)
+        return datetime.datetime.combine(day, self.office_opens_at, tzinfo=zone)
+
 
 class Staff(models.Model):
     """A member of staff, with roles per school (StaffMembership)."""

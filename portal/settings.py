@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.SessionPolicyMiddleware",
+    "portal.middleware.SchoolTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 

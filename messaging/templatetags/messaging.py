@@ -1,3 +1,5 @@
+import datetime
+
 from django import template
 
 register = template.Library()
@@ -15,3 +17,9 @@ def waited(since, now):
     """Hours and minutes since `since`, for "waiting for 3 h 20 min"."""
     minutes = int((now - since).total_seconds() // 60)
     return divmod(max(minutes, 0), 60)
+
+
+@register.filter
+def opening_time(iso: str) -> datetime.datetime:
+    """The office opening time an acknowledgement keeps, as a datetime to format."""
+    return datetime.datetime.fromisoformat(iso)

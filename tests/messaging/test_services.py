@@ -253,3 +253,57 @@ def test_a_subject_too_long_is_refused_not_cut(world, eager):
             subject="x" * 201,
             body="Hello",
         )
+
+
+def _office_closed_now(school):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    local = timezone.now().astimezone(__import__("zoneinfo").ZoneInfo(school.timezone))
+    opens = dt.time(23, 0) if local.hour < 22 else dt.time(0, 0)
+    school.office_opens_at = opens
+    school.office_closes_at = dt.time(opens.hour, 30)
+    school.save()
+
+
+def test_a_family_writing_after_hours_is_told_once_a_day_when_to_expect_an_answer(
+    world, eager, client
+):
+    _office_closed_now(world.north)
+    thread = start(world, eager)
+
+    with eager(execute=True):
+        message_post(actor=world.users["parent"], thread=thread, body="Are you there?")
+        message_post(actor=world.users["parent"], thread=thread, body="Hello?")
+
+    acks = thread.messages.filter(event=Message.Event.ACKNOWLEDGED)
+    assert acks.count() == 1
+    thread.refresh_from_db()
+    assert thread.waiting_since is not None  # an acknowledgement is no answer
+    world.parent.preferred_language = "es"
+    world.parent.save()
+    client.force_login(world.users["parent"])
+    page = client.get(f"/messages/{thread.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "expect an answer after it opens" in page or "oficina" in page
+
+
+def test_office_next_open_skips_nights_and_weekends(world):
+    import datetime as dt
+    import zoneinfo
+
+    school = world.north
+    school.timezone, school.office_opens_at, school.office_closes_at = (
+        "America/Chicago",
+        dt.time(8, 0),
+        dt.time(16, 0),
+    )
+    zone = zoneinfo.ZoneInfo("America/Chicago")
+    friday_evening = dt.datetime(2026, 11, 20, 18, 0, tzinfo=zone)
+    monday_morning = dt.datetime(2026, 11, 23, 9, 0, tzinfo=zone)
+
+    assert school.office_next_open(friday_evening) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=zone)
+    assert school.office_next_open(monday_morning) is None
+    assert school.office_next_open(dt.datetime(2026, 11, 24, 6, 0, tzinfo=zone)) == (
+        dt.datetime(2026, 11, 24, 8, 0, tzinfo=zone)
+    )
