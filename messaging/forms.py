@@ -23,10 +23,19 @@ class NewThreadForm(forms.Form):
     recipients = forms.MultipleChoiceField(
         label=_("To"), widget=forms.CheckboxSelectMultiple, choices=(), required=False
     )
+    template = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, recipient_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recipients"].choices = recipient_choices
+
+
+class TemplateChoiceForm(forms.Form):
+    template = forms.TypedChoiceField(label=_("Start from a template"), coerce=int, choices=())
+
+    def __init__(self, *args, templates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [(t.pk, t.name) for t in templates]
 
 
 class InboxFilterForm(forms.Form):

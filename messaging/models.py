@@ -290,3 +290,27 @@ class BroadcastRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian_id} in broadcast {self.broadcast_id}"
+
+
+class MessageTemplate(models.Model):
+    """A reusable message (absence notice, conference reminder, field trip, early dismissal...)
+    whose subject and body people translate, language by language (django-modeltranslation adds a
+    `body_<language>` column for each). Where a family's language has a human translation it is
+    sent instead of a machine one. Placeholders such as {student_first_name} are filled per
+    family; see `messaging.services.PLACEHOLDERS`."""
+
+    school = models.ForeignKey(  # empty: offered at every school of the portal
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="message_templates"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), max_length=MAX_BODY_CHARS)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,17 +4,21 @@ these; each checks permission through the permission module and runs in one tran
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
 
 from messaging.models import (
     MAX_BODY_CHARS,
     BroadcastRecipient,
     Message,
+    MessageTemplate,
     MessageTranslation,
     Participant,
     Thread,
@@ -23,6 +27,55 @@ from messaging.translation import translation_provider
 from portal import permissions
 from portal.languages import family_language_codes
 from portal.models import Guardian, GuardianLink, School, Staff, Student
+
+# What a template may ask for, filled per family; any other {word} stays as written.
+PLACEHOLDERS = ("student_first_name", "school", "date")
+PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+
+
+def template_fill(text: str, *, student: Student | None, school: School, language: str) -> str:
+    """Fills a template's placeholders for one family, in its language. Plain substitution of
+    known names: nothing in the text is evaluated."""
+    with translation.override(language):
+        values = {
+            "student_first_name": student.given_name if student else "",
+            "school": school.name,
+            "date": date_format(timezone.localdate(), "DATE_FORMAT"),
+        }
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+def template_for(*, template: MessageTemplate, language: str) -> tuple[str, str] | None:
+    """The template's (subject, body) as people translated it into `language`, if they did."""
+    subject = getattr(template, build_localized_fieldname("subject", language), None)
+    body = getattr(template, build_localized_fieldname("body", language), None)
+    return (subject or template.subject, body) if body else None
+
+
+def _human_translations(*, message: Message, template: MessageTemplate, student) -> None:
+    """Where people translated the template, families get that text instead of a machine's."""
+    languages = set(
+        Guardian.objects.filter(participations__thread=message.thread_id).values_list(
+            "preferred_language", flat=True
+        )
+    ) - {message.language}
+    MessageTranslation.objects.bulk_create(
+        [
+            MessageTranslation(
+                message=message,
+                language=language,
+                provider="person",
+                is_machine=False,
+                is_reviewed=True,
+                text=template_fill(
+                    texts[1], student=student, school=message.thread.school, language=language
+                ),
+            )
+            for language in sorted(languages)
+            if (texts := template_for(template=template, language=language))
+        ],
+        ignore_conflicts=True,
+    )
 
 
 class MessagingError(Exception):
@@ -121,10 +174,13 @@ def thread_start(
     guardians: Iterable[Guardian] = (),
     staff: Iterable[Staff] = (),
     school: School | None = None,
+    template: MessageTemplate | None = None,
 ) -> Thread:
     """Starts a conversation. Staff write to families they may see (about a student, only to
     guardians whose link lets them receive messages); a family writes about its child to the
-    people in its "who to contact" directory, or to the school office."""
+    people in its "who to contact" directory, or to the school office. A message written from a
+    `template`, unchanged, reaches each family in the template's human translation where there
+    is one."""
     author_staff, author_guardian = _author(actor)
     guardians, staff = list(guardians), list(staff)
     subject = subject.strip()
@@ -207,7 +263,7 @@ def thread_start(
         [Participant(thread=thread, staff=person) for person in dict.fromkeys(staff)]
         + [Participant(thread=thread, guardian=person) for person in dict.fromkeys(guardians)]
     )
-    _write(
+    message = _write(
         thread=thread,
         staff=None if as_guardian else author_staff,
         guardian=author_guardian if as_guardian else None,
@@ -215,6 +271,13 @@ def thread_start(
         channel=Message.Channel.WEB,
         is_internal=False,
     )
+    if template is not None and not as_guardian:
+        original = template_for(template=template, language=message.language)
+        filled = original and template_fill(
+            original[1], student=student, school=school, language=message.language
+        )
+        if filled and filled.strip() == body:
+            _human_translations(message=message, template=template, student=student)
     return thread
 
 

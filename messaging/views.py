@@ -3,14 +3,21 @@ write through the services, and answer 404 for a thread that is not the reader's
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from messaging import selectors, services
-from messaging.forms import InboxFilterForm, LoopInForm, MessageForm, NewThreadForm
-from messaging.models import Thread
+from messaging.forms import (
+    InboxFilterForm,
+    LoopInForm,
+    MessageForm,
+    NewThreadForm,
+    TemplateChoiceForm,
+)
+from messaging.models import MessageTemplate, Thread
 from portal import permissions
 from portal.languages import family_language_choices
 from portal.models import Staff
@@ -149,7 +156,29 @@ def new_thread(request, student_id: int):
             ("office", str(_("School office"))),
             *((str(person.pk), str(person)) for person in directory),
         ]
-    form = NewThreadForm(request.POST or None, recipient_choices=choices)
+    templates = (
+        list(
+            MessageTemplate.objects.filter(
+                Q(school=student.school) | Q(school__isnull=True), is_active=True
+            )
+        )
+        if as_staff
+        else []
+    )
+    template_id = request.POST.get("template") or request.GET.get("template") or ""
+    template = next((t for t in templates if str(t.pk) == template_id), None)
+    initial = {}
+    language = student.school.default_language
+    texts = template and services.template_for(template=template, language=language)
+    if texts:
+        initial = {
+            "template": template.pk,
+            "subject": texts[0],
+            "body": services.template_fill(
+                texts[1], student=student, school=student.school, language=language
+            ),
+        }
+    form = NewThreadForm(request.POST or None, initial=initial, recipient_choices=choices)
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["recipients"]
         ids = [int(value) for value in chosen if value.isdigit()]
@@ -163,13 +192,19 @@ def new_thread(request, student_id: int):
                 if as_staff
                 else [],
                 staff=[] if as_staff else list(Staff.objects.filter(pk__in=ids)),
+                template=template,
             )
         except services.MessagingError as error:
             form.add_error(None, str(error))
         else:
             return redirect("messaging:thread", thread_id=created.pk)
+    template_form = (
+        TemplateChoiceForm(initial={"template": template_id}, templates=templates)
+        if templates
+        else None
+    )
     return render(
         request,
         "messaging/new_thread.html",
-        {"form": form, "student": student, "as_staff": as_staff},
+        {"form": form, "student": student, "as_staff": as_staff, "template_form": template_form},
     )
