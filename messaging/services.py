@@ -377,10 +377,53 @@ def thread_archive(*, actor, thread: Thread) -> None:
     Thread.objects.filter(pk=thread.pk).update(is_archived=True)
 
 
+def _glossary(message: Message) -> list[str]:
+    """What machine translation must leave alone: the names of the people in the thread, of its
+    student and school, and the school's own list. Longest first, so "Ana María" wins over
+    "Ana"."""
+    thread = message.thread
+    names = {thread.school.name}
+    names.update(line.strip() for line in thread.school.do_not_translate.splitlines())
+    people = [
+        *Staff.objects.filter(participations__thread=thread).values_list(
+            "given_name", "family_name"
+        ),
+        *Guardian.objects.filter(participations__thread=thread).values_list(
+            "given_name", "family_name"
+        ),
+    ]
+    if thread.student_id:
+        people.append((thread.student.given_name, thread.student.family_name))
+    for given_name, family_name in people:
+        names.update((given_name, family_name, f"{given_name} {family_name}"))
+    return sorted((name for name in names if len(name) > 1), key=len, reverse=True)
+
+
+def _protect(text: str, terms: list[str]) -> tuple[str, dict[str, str]]:
+    """Stands each term in for a numbered token that translation engines carry through as is."""
+    kept: dict[str, str] = {}
+    if not terms:
+        return text, kept
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(term) for term in terms) + r")(?!\w)")
+
+    def token(match: re.Match) -> str:
+        key = f"[{len(kept) + 1}]"
+        kept[key] = match.group(1)
+        return key
+
+    return pattern.sub(token, text), kept
+
+
+def _restore(text: str, kept: dict[str, str]) -> str:
+    for key, term in kept.items():
+        text = text.replace(key, term)
+    return text
+
+
 def message_translate(*, message_id: int) -> list[MessageTranslation]:
     """Translates a message once into each language its readers read, where it is missing.
     Raises TranslationUnavailable for the task to try again later."""
-    message = Message.objects.select_related("thread__school").get(pk=message_id)
+    message = Message.objects.select_related("thread__school", "thread__student").get(pk=message_id)
     provider = translation_provider()
     if message.is_from_family and not message.translations.exists():
         # A family may answer in another language than the one on file.
@@ -404,15 +447,20 @@ def message_translate(*, message_id: int) -> list[MessageTranslation]:
     if message.is_internal:
         languages = {message.thread.school.default_language}
     done = set(message.translations.values_list("language", flat=True))
+    protected, kept = _protect(message.body, _glossary(message))
     made = []
     for language in sorted(languages - done - {message.language}):
-        texts = provider.translate([message.body], source=message.language, target=language)
+        texts = provider.translate([protected], source=message.language, target=language)
         if texts is None:
             continue
         translation, _created = MessageTranslation.objects.get_or_create(
             message=message,
             language=language,
-            defaults={"text": texts[0], "provider": provider.name, "is_machine": True},
+            defaults={
+                "text": _restore(texts[0], kept),
+                "provider": provider.name,
+                "is_machine": True,
+            },
         )
         made.append(translation)
     return made

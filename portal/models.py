@@ -133,6 +133,14 @@ class School(models.Model):
     quiet_hours_end = models.TimeField(  # ... until here, the next morning
         _("quiet hours end"), default=datetime.time(8, 0)
     )
+    do_not_translate = models.TextField(  # one term a line: program names, places, ...
+        _("never translate"),
+        blank=True,
+        help_text=_(
+            "Words machine translation must leave as they are, one a line. Names of "
+            "students and staff are always kept."
+        ),
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -307,3 +307,29 @@ def test_office_next_open_skips_nights_and_weekends(world):
     assert school.office_next_open(dt.datetime(2026, 11, 24, 6, 0, tzinfo=zone)) == (
         dt.datetime(2026, 11, 24, 8, 0, tzinfo=zone)
     )
+
+
+def test_names_and_the_schools_own_terms_are_never_translated(world, fake_libretranslate, eager):
+    world.parent.preferred_language = "es"
+    world.parent.save()
+    world.north.do_not_translate = "Math Olympiad"
+    world.north.save()
+
+    with eager(execute=True):
+        thread = thread_start(
+            actor=world.users["teacher"],
+            student=world.ana,
+            guardians=[world.parent],
+            subject="News",
+            body=f"{world.ana.given_name} joins the Math Olympiad at "
+            f"{world.north.name} with {world.teacher.given_name}.",
+        )
+
+    sent = fake_libretranslate.translations()[0]["q"][0]
+    assert world.ana.given_name not in sent and "Math Olympiad" not in sent
+    assert "North Elementary" not in sent
+    translation = thread.messages.get().translations.get(language="es")
+    assert translation.text == (
+        f"[en->es] {world.ana.given_name} joins the Math Olympiad at North Elementary with "
+        f"{world.teacher.given_name}."
+    )
