@@ -62,3 +62,14 @@ class LoopInForm(forms.Form):
     def __init__(self, *args, colleagues=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["staff"].choices = colleagues
+
+
+class CheckInForm(forms.Form):
+    weekday = forms.TypedChoiceField(label=_("Every week on"), coerce=int, choices=())
+    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from messaging.models import CheckIn
+
+        super().__init__(*args, **kwargs)
+        self.fields["weekday"].choices = CheckIn.Weekday.choices

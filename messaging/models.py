@@ -113,6 +113,7 @@ class Message(models.Model):
         NONE = "", ""
         JOINED = "joined", _("joined the conversation")
         ACKNOWLEDGED = "acknowledged", _("the school will answer when the office opens")
+        CHECK_IN = "check_in", _("weekly check-in")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     author_staff = models.ForeignKey(
@@ -314,3 +315,39 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CheckIn(models.Model):
+    """A recurring check-in on a thread: on its weekday, until its last date, the thread gets a
+    short prompt ("How did this week go at home?") that the family reads in its language and
+    staff see as new in their inbox, so an agreed plan keeps being followed.
+
+        active (runs each week on `weekday`) -> ended (after `ends_on`, or stopped)
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="check_ins")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    ends_on = models.DateField(_("until"))
+    created_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, related_name="check_ins"
+    )
+    last_run_on = models.DateField(null=True, blank=True)  # school-local date of the last prompt
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=4), name="check_in_on_a_school_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"check-in on thread {self.thread_id}"

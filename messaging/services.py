@@ -5,6 +5,7 @@ these; each checks permission through the permission module and runs in one tran
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -17,6 +18,7 @@ from modeltranslation.utils import build_localized_fieldname
 from messaging.models import (
     MAX_BODY_CHARS,
     BroadcastRecipient,
+    CheckIn,
     Message,
     MessageTemplate,
     MessageTranslation,
@@ -375,6 +377,63 @@ def thread_archive(*, actor, thread: Thread) -> None:
     if participant is None or participant.staff_id is None:
         raise MessagingError(_("Only staff can archive a conversation."))
     Thread.objects.filter(pk=thread.pk).update(is_archived=True)
+
+
+@transaction.atomic
+def check_in_schedule(*, actor, thread: Thread, weekday: int, ends_on) -> CheckIn:
+    """Staff in a thread set a weekly check-in, replacing the one it had."""
+    thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
+    me = _participant(actor, thread)
+    if me is None or me.staff_id is None:
+        raise MessagingError(_("Only staff in the conversation can set a check-in."))
+    if weekday not in CheckIn.Weekday.values:
+        raise MessagingError(_("Choose a school day."))
+    if ends_on <= timezone.localdate(timezone=zoneinfo.ZoneInfo(thread.school.timezone)):
+        raise MessagingError(_("Choose an end date after today."))
+    thread.check_ins.filter(is_active=True).update(is_active=False)
+    return CheckIn.objects.create(
+        thread=thread, weekday=weekday, ends_on=ends_on, created_by=me.staff
+    )
+
+
+@transaction.atomic
+def check_in_stop(*, actor, thread: Thread) -> None:
+    me = _participant(actor, thread)
+    if me is None or me.staff_id is None:
+        raise MessagingError(_("Only staff in the conversation can stop a check-in."))
+    thread.check_ins.filter(is_active=True).update(is_active=False)
+
+
+def check_ins_run_due(*, at=None) -> int:
+    """Posts today's check-in prompts (school-local day), once each; ends those past their last
+    day. Safe to run as often as the beat likes. Returns how many prompts it posted."""
+    at = at or timezone.now()
+    posted = 0
+    with transaction.atomic():
+        due = (
+            CheckIn.objects.select_for_update(skip_locked=True)
+            .select_related("thread__school")
+            .filter(is_active=True, thread__is_archived=False)
+        )
+        for check_in in due:
+            today = at.astimezone(zoneinfo.ZoneInfo(check_in.thread.school.timezone)).date()
+            if today > check_in.ends_on:
+                check_in.is_active = False
+                check_in.save(update_fields=["is_active"])
+            elif today.weekday() == check_in.weekday and check_in.last_run_on != today:
+                _write(
+                    thread=check_in.thread,
+                    staff=None,
+                    guardian=None,
+                    body="",
+                    channel=Message.Channel.WEB,
+                    is_internal=False,
+                    event=Message.Event.CHECK_IN,
+                )
+                check_in.last_run_on = today
+                check_in.save(update_fields=["last_run_on"])
+                posted += 1
+    return posted
 
 
 def _glossary(message: Message) -> list[str]:

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from messaging import broadcasts
+from messaging import broadcasts, services
 from messaging.services import message_translate
 from messaging.translation import TranslationUnavailable
 
@@ -23,3 +23,9 @@ def broadcasts_send_due() -> int:
     """Sends the scheduled announcements whose time has come. Celery beat runs it every minute
     (CELERY_BEAT_SCHEDULE in settings); safe to run twice or on several workers at once."""
     return broadcasts.broadcasts_send_due()
+
+
+@shared_task(acks_late=True)
+def check_ins_run_due() -> int:
+    """Posts the check-in prompts due today; the beat runs it every 15 minutes."""
+    return services.check_ins_run_due()

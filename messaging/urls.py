@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:thread_id>/updates/", views.thread_updates, name="thread_updates"),
     path("<int:thread_id>/participants/", views.loop_in, name="loop_in"),
     path("<int:thread_id>/archive/", views.archive, name="archive"),
+    path("<int:thread_id>/check-in/", views.check_in, name="check_in"),
     path("new/<int:student_id>/", views.new_thread, name="new_thread"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from messaging import selectors, services
 from messaging.forms import (
+    CheckInForm,
     InboxFilterForm,
     LoopInForm,
     MessageForm,
@@ -99,6 +100,8 @@ def thread(request, thread_id: int):
     context = {"view": view, "form": form}
     if view.is_staff_reader:
         context["loop_in_form"] = LoopInForm(colleagues=_colleagues(view))
+        context["check_in"] = view.thread.check_ins.filter(is_active=True).first()
+        context["check_in_form"] = CheckInForm()
     return render(request, "messaging/thread.html", context, status=400 if form.errors else 200)
 
 
@@ -208,3 +211,26 @@ def new_thread(request, student_id: int):
         "messaging/new_thread.html",
         {"form": form, "student": student, "as_staff": as_staff, "template_form": template_form},
     )
+
+
+@require_POST
+@login_required
+def check_in(request, thread_id: int):
+    """Sets (or, with `stop`, ends) the thread's weekly check-in."""
+    view = _thread_or_404(request.user, thread_id)
+    try:
+        if "stop" in request.POST:
+            services.check_in_stop(actor=request.user, thread=view.thread)
+        else:
+            form = CheckInForm(request.POST)
+            if not form.is_valid():
+                raise services.MessagingError(_("Choose a day and an end date."))
+            services.check_in_schedule(
+                actor=request.user,
+                thread=view.thread,
+                weekday=form.cleaned_data["weekday"],
+                ends_on=form.cleaned_data["ends_on"],
+            )
+    except services.MessagingError as error:
+        messages.error(request, str(error))
+    return redirect("messaging:thread", thread_id=thread_id)
