@@ -114,6 +114,7 @@ class Message(models.Model):
         JOINED = "joined", _("joined the conversation")
         ACKNOWLEDGED = "acknowledged", _("the school will answer when the office opens")
         CHECK_IN = "check_in", _("weekly check-in")
+        TRANSLATION_FLAGGED = "translation_flagged", _("a translation was found confusing")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     author_staff = models.ForeignKey(
@@ -126,7 +127,7 @@ class Message(models.Model):
     language = language_field()  # the language it was written in
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
     is_internal = models.BooleanField(default=False)  # a note for staff only
-    event = models.CharField(max_length=16, choices=Event.choices, blank=True)
+    event = models.CharField(max_length=32, choices=Event.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -159,6 +160,9 @@ class MessageTranslation(models.Model):
     provider = models.CharField(max_length=32)  # libretranslate, deepl, or "person"
     is_machine = models.BooleanField(default=True)
     is_reviewed = models.BooleanField(default=False)
+    flagged_at = models.DateTimeField(  # a reader found it confusing: a bilingual colleague looks
+        null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -380,6 +380,32 @@ def thread_archive(*, actor, thread: Thread) -> None:
 
 
 @transaction.atomic
+def translation_flag(*, actor, message: Message) -> MessageTranslation:
+    """A family finds the translation of a message confusing: the translation is flagged for a
+    bilingual colleague, and the staff of the thread (its sender too) get a note saying so."""
+    thread = Thread.objects.select_for_update().select_related("school").get(pk=message.thread_id)
+    me = _participant(actor, thread)
+    if me is None or me.guardian is None:
+        raise MessagingError(_("Only the family can flag a translation it received."))
+    shown = message.translations.filter(language=me.guardian.preferred_language).first()
+    if shown is None or message.is_internal:
+        raise MessagingError(_("This message was not translated for you."))
+    if shown.flagged_at is None:
+        shown.flagged_at = timezone.now()
+        shown.save(update_fields=["flagged_at"])
+        _write(
+            thread=thread,
+            staff=None,
+            guardian=None,
+            body=str(message.pk),
+            channel=Message.Channel.WEB,
+            is_internal=True,
+            event=Message.Event.TRANSLATION_FLAGGED,
+        )
+    return shown
+
+
+@transaction.atomic
 def check_in_schedule(*, actor, thread: Thread, weekday: int, ends_on) -> CheckIn:
     """Staff in a thread set a weekly check-in, replacing the one it had."""
     thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)

@@ -11,5 +11,10 @@ urlpatterns = [
     path("<int:thread_id>/participants/", views.loop_in, name="loop_in"),
     path("<int:thread_id>/archive/", views.archive, name="archive"),
     path("<int:thread_id>/check-in/", views.check_in, name="check_in"),
+    path(
+        "<int:thread_id>/messages/<int:message_id>/flag/",
+        views.translation_flag,
+        name="translation_flag",
+    ),
     path("new/<int:student_id>/", views.new_thread, name="new_thread"),
 ]

@@ -234,3 +234,19 @@ def check_in(request, thread_id: int):
     except services.MessagingError as error:
         messages.error(request, str(error))
     return redirect("messaging:thread", thread_id=thread_id)
+
+
+@require_POST
+@login_required
+def translation_flag(request, thread_id: int, message_id: int):
+    view = _thread_or_404(request.user, thread_id)
+    message = get_object_or_404(view.thread.messages.filter(is_internal=False), pk=message_id)
+    try:
+        services.translation_flag(actor=request.user, message=message)
+    except services.MessagingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Thank you. A colleague who speaks your language will look at it.")
+        )
+    return redirect("messaging:thread", thread_id=thread_id)

@@ -197,3 +197,38 @@ def test_new_thread_about_someone_elses_child_is_404(client, world):
     assert client.get(reverse("messaging:new_thread", args=[world.ben.pk])).status_code == 404
     client.force_login(world.users["teacher"])
     assert client.get(reverse("messaging:new_thread", args=[world.cleo.pk])).status_code == 404
+
+
+def test_a_family_flags_a_confusing_translation_and_staff_are_told(client, world, eager):
+    world.parent.preferred_language = "es"
+    world.parent.save()
+    thread = conversation(world, eager)
+    message = thread.messages.get()
+    MessageTranslation.objects.create(
+        message=message, language="es", text="Hola", provider="libretranslate"
+    )
+    client.force_login(world.users["parent"])
+    assert (
+        "This translation is confusing"
+        in client.get(reverse("messaging:thread", args=[thread.pk])).content.decode()
+    )
+
+    client.post(reverse("messaging:translation_flag", args=[thread.pk, message.pk]))
+    client.post(reverse("messaging:translation_flag", args=[thread.pk, message.pk]))
+
+    assert MessageTranslation.objects.get(message=message).flagged_at is not None
+    client.force_login(world.users["teacher"])
+    inbox = client.get(reverse("messaging:inbox")).context["page"]
+    assert [t.unread for t in inbox] == [1]  # one note, however often it was tapped
+    page = client.get(reverse("messaging:thread", args=[thread.pk])).content.decode()
+    assert "confusing" in page
+    client.force_login(world.users["parent"])
+    assert (
+        "Translation flagged"
+        not in client.get(reverse("messaging:thread", args=[thread.pk])).content.decode()
+    )
+    client.force_login(world.users["ben_parent"])
+    assert (
+        client.post(reverse("messaging:translation_flag", args=[thread.pk, message.pk])).status_code
+        == 404
+    )
