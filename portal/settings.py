@@ -253,6 +253,7 @@ TRANSLATION_PROVIDER = env("TRANSLATION_PROVIDER", default="none")
 LIBRETRANSLATE_URL = env("LIBRETRANSLATE_URL", default="http://127.0.0.1:5000")
 LIBRETRANSLATE_API_KEY = env("LIBRETRANSLATE_API_KEY", default="")
 DEEPL_AUTH_KEY = env("DEEPL_AUTH_KEY", default="")
+DEEPL_SERVER_URL = env("DEEPL_SERVER_URL", default="")  # empty: chosen by the key (":fx" is Free)
 BROADCASTS_PER_STAFF_PER_DAY = env.int("BROADCASTS_PER_STAFF_PER_DAY", default=10)
 
 # ---- Roster import ----------------------------------------------------------------------------
