@@ -285,5 +285,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},  # a line for every sign-in otherwise
+    "loggers": {
+        "axes": {"level": "WARNING"},  # a line for every sign-in otherwise
+        "deepl": {"level": "WARNING"},  # at DEBUG it would log the texts families wrote
+    },
 }
