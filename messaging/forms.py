@@ -73,3 +73,11 @@ class CheckInForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["weekday"].choices = CheckIn.Weekday.choices
+
+
+class ReassignForm(forms.Form):
+    staff = forms.TypedChoiceField(label=_("Give to"), coerce=int, choices=())
+
+    def __init__(self, *args, colleagues=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].choices = colleagues

@@ -41,6 +41,11 @@ class Thread(models.Model):
         null=True, blank=True
     )
     is_archived = models.BooleanField(default=False)
+    owner = models.ForeignKey(  # the staff member who answers; nudged when a family waits
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_threads"
+    )
+    nudged_at = models.DateTimeField(null=True, blank=True)  # owner told: past the target
+    escalated_at = models.DateTimeField(null=True, blank=True)  # the school's backup joined
 
     class Meta:
         ordering = ["-last_message_at"]
@@ -115,6 +120,7 @@ class Message(models.Model):
         ACKNOWLEDGED = "acknowledged", _("the school will answer when the office opens")
         CHECK_IN = "check_in", _("weekly check-in")
         TRANSLATION_FLAGGED = "translation_flagged", _("a translation was found confusing")
+        OVERDUE = "overdue", _("a family has waited past the school's answer target")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     author_staff = models.ForeignKey(

@@ -167,3 +167,35 @@ def thread_for_reader(user, thread_id: int, *, after_id: int = 0) -> ThreadView:
     if not is_staff_reader:
         messages = messages.filter(is_internal=False)
     return ThreadView(thread, list(messages), language, is_staff_reader)
+
+
+@dataclass
+class OverdueThread:
+    thread: Thread
+    school_hours: float
+
+
+def overdue_for_admin(user, *, at=None) -> list[OverdueThread]:
+    """Every thread at the admin's schools where a family has waited past the school's target,
+    longest wait first (help requests stay confidential). Two queries; the hours are counted in
+    Python over the waiting threads only."""
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    schools = permissions.access_for(user).schools_with("admin")
+    if user.is_superuser:
+        schools = None
+    threads = Thread.objects.filter(waiting_since__isnull=False, is_archived=False).exclude(
+        kind=Thread.Kind.HELP_REQUEST
+    )
+    if schools is not None:
+        threads = threads.filter(school__in=schools)
+    threads = threads.select_related("school", "student", "owner").prefetch_related(
+        _families_prefetch()
+    )
+    overdue = []
+    for thread in threads.order_by("waiting_since"):
+        hours = thread.school.school_seconds_between(thread.waiting_since, at) / 3600
+        if hours >= thread.school.answer_target_hours:
+            overdue.append(OverdueThread(thread, hours))
+    return overdue

@@ -129,8 +129,8 @@ def _write(
         if guardian is not None:
             thread.waiting_since = thread.waiting_since or message.created_at
         elif staff is not None and not event:
-            thread.waiting_since = None
-        thread.save(update_fields=["last_message_at", "waiting_since"])
+            thread.waiting_since = thread.nudged_at = thread.escalated_at = None
+        thread.save(update_fields=["last_message_at", "waiting_since", "nudged_at", "escalated_at"])
     if guardian or staff:
         Participant.objects.filter(
             thread=thread, **({"guardian": guardian} if guardian else {"staff": staff})
@@ -259,7 +259,12 @@ def thread_start(
     else:
         raise MessagingError(_("Only school staff and families can write here."))
     thread = Thread.objects.create(
-        school=school, student=student, subject=subject, kind=kind, created_by=actor
+        school=school,
+        student=student,
+        subject=subject,
+        kind=kind,
+        created_by=actor,
+        owner=staff[0] if staff else None,
     )
     Participant.objects.bulk_create(
         [Participant(thread=thread, staff=person) for person in dict.fromkeys(staff)]
@@ -345,18 +350,8 @@ def participant_add(*, actor, thread: Thread, staff: Staff) -> Participant:
         raise MessagingError(_("Only staff can add someone to a conversation."))
     if not staff.memberships.filter(school=thread.school, is_active=True).exists():
         raise MessagingError(_("Add a colleague from this school."))
-    participant, created = Participant.objects.get_or_create(thread=thread, staff=staff)
-    if created:
-        _write(
-            thread=thread,
-            staff=staff,
-            guardian=None,
-            body=str(staff),
-            channel=Message.Channel.WEB,
-            is_internal=False,
-            event=Message.Event.JOINED,
-        )
-    return participant
+    _join(thread, staff)
+    return thread.participants.get(staff=staff)
 
 
 @transaction.atomic
@@ -460,6 +455,71 @@ def check_ins_run_due(*, at=None) -> int:
                 check_in.save(update_fields=["last_run_on"])
                 posted += 1
     return posted
+
+
+def _join(thread: Thread, staff: Staff) -> None:
+    """Adds a staff member to a thread, telling the family who joined."""
+    _participant, created = Participant.objects.get_or_create(thread=thread, staff=staff)
+    if created:
+        _write(
+            thread=thread,
+            staff=staff,
+            guardian=None,
+            body=str(staff),
+            channel=Message.Channel.WEB,
+            is_internal=False,
+            event=Message.Event.JOINED,
+        )
+
+
+def threads_overdue_check(*, at=None) -> tuple[int, int]:
+    """Past its school's target (in school hours: nights and weekends do not count) a waiting
+    thread's owner gets a note; past half as long again the school's backup joins it. Each
+    happens once per wait. Returns (nudged, escalated)."""
+    at = at or timezone.now()
+    nudged = escalated = 0
+    with transaction.atomic():
+        waiting = (
+            Thread.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("school__answer_backup")
+            .filter(waiting_since__isnull=False, is_archived=False, escalated_at__isnull=True)
+        )
+        for thread in waiting:
+            school = thread.school
+            hours = school.school_seconds_between(thread.waiting_since, at) / 3600
+            if hours >= school.answer_target_hours and thread.nudged_at is None:
+                _write(
+                    thread=thread,
+                    staff=None,
+                    guardian=None,
+                    body=str(int(hours)),
+                    channel=Message.Channel.WEB,
+                    is_internal=True,
+                    event=Message.Event.OVERDUE,
+                )
+                thread.nudged_at = at
+                thread.save(update_fields=["nudged_at"])
+                nudged += 1
+            if hours >= school.answer_target_hours * 1.5 and school.answer_backup_id:
+                _join(thread, school.answer_backup)
+                thread.escalated_at = at
+                thread.save(update_fields=["escalated_at"])
+                escalated += 1
+    return nudged, escalated
+
+
+@transaction.atomic
+def thread_reassign(*, actor, thread: Thread, staff: Staff) -> Thread:
+    """An admin gives a thread to another staff member of its school, who joins it."""
+    thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
+    if thread.school_id not in permissions.access_for(actor).schools_with("admin"):
+        raise MessagingError(_("Only the school's admins can reassign a conversation."))
+    if not staff.memberships.filter(school=thread.school, is_active=True).exists():
+        raise MessagingError(_("Add a colleague from this school."))
+    _join(thread, staff)
+    thread.owner, thread.nudged_at = staff, None
+    thread.save(update_fields=["owner", "nudged_at"])
+    return thread
 
 
 def _glossary(message: Message) -> list[str]:

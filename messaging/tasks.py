@@ -29,3 +29,9 @@ def broadcasts_send_due() -> int:
 def check_ins_run_due() -> int:
     """Posts the check-in prompts due today; the beat runs it every 15 minutes."""
     return services.check_ins_run_due()
+
+
+@shared_task(acks_late=True)
+def threads_overdue_check() -> tuple[int, int]:
+    """Nudges owners and brings in backups for families waiting too long; every 15 minutes."""
+    return services.threads_overdue_check()

@@ -6,6 +6,8 @@ app_name = "messaging"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("<int:thread_id>/reassign/", views.reassign, name="reassign"),
     path("<int:thread_id>/", views.thread, name="thread"),
     path("<int:thread_id>/updates/", views.thread_updates, name="thread_updates"),
     path("<int:thread_id>/participants/", views.loop_in, name="loop_in"),

@@ -16,6 +16,7 @@ from messaging.forms import (
     LoopInForm,
     MessageForm,
     NewThreadForm,
+    ReassignForm,
     TemplateChoiceForm,
 )
 from messaging.models import MessageTemplate, Thread
@@ -250,3 +251,45 @@ def translation_flag(request, thread_id: int, message_id: int):
             request, _("Thank you. A colleague who speaks your language will look at it.")
         )
     return redirect("messaging:thread", thread_id=thread_id)
+
+
+def _school_staff_choices(school_ids) -> list[tuple[int, str]]:
+    staff = (
+        Staff.objects.filter(
+            memberships__school__in=school_ids, memberships__is_active=True, is_active=True
+        )
+        .distinct()
+        .order_by("family_name", "given_name")
+    )
+    return [(person.pk, str(person)) for person in staff]
+
+
+@require_GET
+@login_required
+def overdue(request):
+    """For admins: every family waiting past the school's answer target, with a way to give the
+    conversation to someone who can answer."""
+    access = permissions.access_for(request.user)
+    schools = access.schools_with("admin")
+    if not schools and not access.is_superuser:
+        raise Http404
+    rows = selectors.overdue_for_admin(request.user)
+    form = ReassignForm(colleagues=_school_staff_choices({row.thread.school_id for row in rows}))
+    return render(request, "messaging/overdue.html", {"rows": rows, "form": form})
+
+
+@require_POST
+@login_required
+def reassign(request, thread_id: int):
+    view = _thread_or_404(request.user, thread_id)
+    form = ReassignForm(request.POST, colleagues=_school_staff_choices([view.thread.school_id]))
+    if form.is_valid():
+        try:
+            services.thread_reassign(
+                actor=request.user,
+                thread=view.thread,
+                staff=Staff.objects.get(pk=form.cleaned_data["staff"]),
+            )
+        except services.MessagingError as error:
+            messages.error(request, str(error))
+    return redirect("messaging:overdue")

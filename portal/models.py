@@ -133,6 +133,18 @@ class School(models.Model):
     quiet_hours_end = models.TimeField(  # ... until here, the next morning
         _("quiet hours end"), default=datetime.time(8, 0)
     )
+    answer_target_hours = models.PositiveSmallIntegerField(  # school hours a family may wait
+        _("answer within (school hours)"), default=16
+    )
+    answer_backup = models.ForeignKey(  # sees a thread its owner left unanswered too long
+        "Staff",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("backup for unanswered messages"),
+        help_text=_("The office or a counselor, who joins a conversation left unanswered."),
+    )
     do_not_translate = models.TextField(  # one term a line: program names, places, ...
         _("never translate"),
         blank=True,
@@ -159,6 +171,22 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def school_seconds_between(self, start: datetime.datetime, end: datetime.datetime) -> float:
+        """How much of [start, end) falls in office hours on weekdays, school-local: nights and
+        weekends do not count. Holidays of the school calendar are not known here yet."""
+        zone = zoneinfo.ZoneInfo(self.timezone)
+        start, end = start.astimezone(zone), end.astimezone(zone)
+        total = 0.0
+        day = start.date()
+        while day <= end.date():
+            if day.weekday() < 5:
+                opens = datetime.datetime.combine(day, self.office_opens_at, tzinfo=zone)
+                closes = datetime.datetime.combine(day, self.office_closes_at, tzinfo=zone)
+                overlap = min(closes, end) - max(opens, start)
+                total += max(overlap.total_seconds(), 0)
+            day += datetime.timedelta(days=1)
+        return total
 
     def office_next_open(self, at: datetime.datetime) -> datetime.datetime | None:
         """When the office next opens after `at` (school-local, weekdays), or None while it is

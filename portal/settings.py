@@ -114,6 +114,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {  # the database scheduler adds these at start; edit others in the admin
     "broadcasts-send-due": {"task": "messaging.tasks.broadcasts_send_due", "schedule": 60.0},
     "check-ins-run-due": {"task": "messaging.tasks.check_ins_run_due", "schedule": 900.0},
+    "threads-overdue-check": {"task": "messaging.tasks.threads_overdue_check", "schedule": 900.0},
 }
 CELERY_TIMEZONE = "UTC"
 BROKER_CHECK_TIMEOUT_SECONDS = 2  # how long /readyz waits for the broker

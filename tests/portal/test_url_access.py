@@ -38,6 +38,8 @@ ROUTES = {
     "home": SIGNED_IN,
     "preferences": {"parent"},
     "contact_change": {"parent"},
+    "messaging:overdue": ADMINS,
+    "messaging:reassign": ADMINS,
     "messaging:*": SIGNED_IN,  # each thread answers 404 to anyone not in it (tests/messaging)
     "broadcasts:index": STAFF | {"superuser"},  # staff: their own; admins: their schools'
     "broadcasts:compose": STAFF,  # a superuser with no staff record has no school to send from
