@@ -144,6 +144,27 @@ def _write(
     return message
 
 
+def _event(
+    thread: Thread,
+    event: str,
+    *,
+    body: str = "",
+    staff: Staff | None = None,
+    is_internal: bool = False,
+) -> Message:
+    """A message of the portal's own (someone joined, an acknowledgement, a check-in prompt, a
+    note to staff): its words are the interface's, shown in each reader's language."""
+    return _write(
+        thread=thread,
+        staff=staff,
+        guardian=None,
+        body=body,
+        channel=Message.Channel.WEB,
+        is_internal=is_internal,
+        event=event,
+    )
+
+
 def _acknowledge_if_office_closed(*, thread: Thread, at) -> None:
     """A family writing while the office is closed is told, once per thread and school day,
     when to expect an answer. The words are the interface's, shown in each reader's language;
@@ -155,15 +176,7 @@ def _acknowledge_if_office_closed(*, thread: Thread, at) -> None:
     already = thread.messages.filter(event=Message.Event.ACKNOWLEDGED).order_by("-pk").first()
     if already and already.created_at.astimezone(opens_at.tzinfo).date() == today:
         return
-    _write(
-        thread=thread,
-        staff=None,
-        guardian=None,
-        body=opens_at.isoformat(),
-        channel=Message.Channel.WEB,
-        is_internal=False,
-        event=Message.Event.ACKNOWLEDGED,
-    )
+    _event(thread, Message.Event.ACKNOWLEDGED, body=opens_at.isoformat())
 
 
 @transaction.atomic
@@ -303,16 +316,7 @@ def _participant(actor, thread: Thread, *, join: bool = False) -> Participant | 
         thread.participants.filter(mine).order_by(F("staff_id").asc(nulls_first=True)).first()
     )
     if participant is None and join and access.staff_id:
-        participant = Participant.objects.create(thread=thread, staff_id=access.staff_id)
-        _write(
-            thread=thread,
-            staff=participant.staff,
-            guardian=None,
-            body=str(participant.staff),
-            channel=Message.Channel.WEB,
-            is_internal=False,
-            event=Message.Event.JOINED,
-        )
+        participant = _join(thread, Staff.objects.get(pk=access.staff_id))
     if participant is None and join:
         raise MessagingError(_("This conversation is not yours."))
     return participant
@@ -350,8 +354,7 @@ def participant_add(*, actor, thread: Thread, staff: Staff) -> Participant:
         raise MessagingError(_("Only staff can add someone to a conversation."))
     if not staff.memberships.filter(school=thread.school, is_active=True).exists():
         raise MessagingError(_("Add a colleague from this school."))
-    _join(thread, staff)
-    return thread.participants.get(staff=staff)
+    return _join(thread, staff)
 
 
 @transaction.atomic
@@ -388,15 +391,7 @@ def translation_flag(*, actor, message: Message) -> MessageTranslation:
     if shown.flagged_at is None:
         shown.flagged_at = timezone.now()
         shown.save(update_fields=["flagged_at"])
-        _write(
-            thread=thread,
-            staff=None,
-            guardian=None,
-            body=str(message.pk),
-            channel=Message.Channel.WEB,
-            is_internal=True,
-            event=Message.Event.TRANSLATION_FLAGGED,
-        )
+        _event(thread, Message.Event.TRANSLATION_FLAGGED, body=str(message.pk), is_internal=True)
     return shown
 
 
@@ -442,34 +437,19 @@ def check_ins_run_due(*, at=None) -> int:
                 check_in.is_active = False
                 check_in.save(update_fields=["is_active"])
             elif today.weekday() == check_in.weekday and check_in.last_run_on != today:
-                _write(
-                    thread=check_in.thread,
-                    staff=None,
-                    guardian=None,
-                    body="",
-                    channel=Message.Channel.WEB,
-                    is_internal=False,
-                    event=Message.Event.CHECK_IN,
-                )
+                _event(check_in.thread, Message.Event.CHECK_IN)
                 check_in.last_run_on = today
                 check_in.save(update_fields=["last_run_on"])
                 posted += 1
     return posted
 
 
-def _join(thread: Thread, staff: Staff) -> None:
+def _join(thread: Thread, staff: Staff) -> Participant:
     """Adds a staff member to a thread, telling the family who joined."""
-    _participant, created = Participant.objects.get_or_create(thread=thread, staff=staff)
+    participant, created = Participant.objects.get_or_create(thread=thread, staff=staff)
     if created:
-        _write(
-            thread=thread,
-            staff=staff,
-            guardian=None,
-            body=str(staff),
-            channel=Message.Channel.WEB,
-            is_internal=False,
-            event=Message.Event.JOINED,
-        )
+        _event(thread, Message.Event.JOINED, body=str(staff), staff=staff)
+    return participant
 
 
 def threads_overdue_check(*, at=None) -> tuple[int, int]:
@@ -488,15 +468,7 @@ def threads_overdue_check(*, at=None) -> tuple[int, int]:
             school = thread.school
             hours = school.school_seconds_between(thread.waiting_since, at) / 3600
             if hours >= school.answer_target_hours and thread.nudged_at is None:
-                _write(
-                    thread=thread,
-                    staff=None,
-                    guardian=None,
-                    body=str(int(hours)),
-                    channel=Message.Channel.WEB,
-                    is_internal=True,
-                    event=Message.Event.OVERDUE,
-                )
+                _event(thread, Message.Event.OVERDUE, body=str(int(hours)), is_internal=True)
                 thread.nudged_at = at
                 thread.save(update_fields=["nudged_at"])
                 nudged += 1
