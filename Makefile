@@ -44,13 +44,13 @@ format: $(INSTALLED) ## ruff: fix what it can and format
 	$(VENV)/bin/ruff format .
 
 messages: $(INSTALLED) ## Refresh the gettext catalogs in locale/
-	$(PY) manage.py makemessages --all --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
+	$(PY) manage.py makemessages --all --add-location=file --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
 	$(PY) manage.py compilemessages --ignore='.venv/*'
 
 check: $(INSTALLED) ## Migrations and catalogs are up to date; Django's system checks pass
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 	@if command -v xgettext >/dev/null; then \
-	  $(PY) manage.py makemessages --all --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' >/dev/null && \
+	  $(PY) manage.py makemessages --all --add-location=file --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' >/dev/null && \
 	  git diff --quiet -- locale/ || { git diff --stat -- locale/; echo "catalogs are out of date: run make messages, translate, commit"; exit 1; }; \
 	else echo "catalog check skipped: gettext is not installed"; fi
