@@ -19,11 +19,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from portal.languages import UnknownLanguage, language_normalize
+from portal.phones import phone_e164
 
 REQUIRED_FILES = ("orgs.csv", "users.csv", "classes.csv", "enrollments.csv")
 OPTIONAL_FILES = ("academicSessions.csv", "courses.csv", "demographics.csv", "manifest.csv")
@@ -578,15 +578,7 @@ class _Reader:
     def phone(self, raw: str, country: str) -> str | None:
         key = (raw, country)
         if key not in self._phone_cache:
-            try:
-                number = phonenumbers.parse(raw, country)
-            except phonenumbers.NumberParseException:
-                number = None
-            self._phone_cache[key] = (
-                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-                if number is not None and phonenumbers.is_valid_number(number)
-                else None
-            )
+            self._phone_cache[key] = phone_e164(raw, country)
         return self._phone_cache[key]
 
     def email(self, line: int, row: dict) -> str:

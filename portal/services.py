@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -44,6 +43,7 @@ from portal.oneroster import (
     bundle_files,
     roster_read,
 )
+from portal.phones import phone_e164
 
 logger = logging.getLogger(__name__)
 
@@ -514,15 +514,11 @@ def contact_change_propose(
             guardian.students.values_list("school__country", flat=True).first()
             or settings.PHONENUMBER_DEFAULT_REGION
         )
-        try:
-            parsed = phonenumbers.parse(phone, country)
-        except phonenumbers.NumberParseException:
-            parsed = None
-        if parsed is None or not phonenumbers.is_valid_number(parsed):
+        phone = phone_e164(phone, country)
+        if phone is None:
             raise PreferenceError(
                 _("That mobile number does not look right. Include the area code.")
             )
-        phone = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if email:
         try:
             validate_email(email)

@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.channels.sms import sms_backend
 from portal.models import Guardian, SignInCode, User
+from portal.phones import phone_e164
 from portal.rate_limits import rate_limit_exceeded
 
 CODE_LIFETIME = timedelta(minutes=10)
@@ -63,16 +63,10 @@ def address_read(raw: str, *, region: str | None = None) -> Address:
         except ValidationError:
             raise SignInError(_("Enter the email address the school has for you.")) from None
         return Address(SignInCode.Channel.EMAIL, raw.lower())
-    try:
-        number = phonenumbers.parse(raw, region or settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    phone = phone_e164(raw, region or settings.PHONENUMBER_DEFAULT_REGION)
+    if phone is None:
         raise SignInError(_("Enter your mobile number with its area code, or your email."))
-    return Address(
-        SignInCode.Channel.SMS,
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-    )
+    return Address(SignInCode.Channel.SMS, phone)
 
 
 def _code_hash(code_id: int, code: str) -> str:
