@@ -262,11 +262,7 @@ def thread_start(
                 raise MessagingError(
                     _("%(name)s may not receive messages from you.") % {"name": guardian}
                 )
-        colleagues = Staff.objects.filter(
-            memberships__school=school, memberships__is_active=True, is_active=True
-        )
-        if any(not colleagues.filter(pk=person.pk).exists() for person in staff):
-            raise MessagingError(_("Add a colleague from this school."))
+        _colleagues_check(school, staff)
         staff = [author_staff, *(s for s in staff if s.pk != author_staff.pk)]
         kind = Thread.Kind.DIRECT
     else:
@@ -352,8 +348,7 @@ def participant_add(*, actor, thread: Thread, staff: Staff) -> Participant:
     me = _participant(actor, thread)
     if me is None or me.staff_id is None:
         raise MessagingError(_("Only staff can add someone to a conversation."))
-    if not staff.memberships.filter(school=thread.school, is_active=True).exists():
-        raise MessagingError(_("Add a colleague from this school."))
+    _colleagues_check(thread.school, [staff])
     return _join(thread, staff)
 
 
@@ -444,6 +439,21 @@ def check_ins_run_due(*, at=None) -> int:
     return posted
 
 
+def _colleagues_check(school: School, staff: Iterable[Staff]) -> None:
+    """Only active staff with an active role at the school join its conversations."""
+    staff = list(staff)
+    if not staff:
+        return
+    colleagues = Staff.objects.filter(
+        pk__in=[person.pk for person in staff],
+        memberships__school=school,
+        memberships__is_active=True,
+        is_active=True,
+    )
+    if colleagues.values("pk").distinct().count() != len({person.pk for person in staff}):
+        raise MessagingError(_("Add a colleague from this school."))
+
+
 def _join(thread: Thread, staff: Staff) -> Participant:
     """Adds a staff member to a thread, telling the family who joined."""
     participant, created = Participant.objects.get_or_create(thread=thread, staff=staff)
@@ -486,8 +496,7 @@ def thread_reassign(*, actor, thread: Thread, staff: Staff) -> Thread:
     thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
     if thread.school_id not in permissions.access_for(actor).schools_with("admin"):
         raise MessagingError(_("Only the school's admins can reassign a conversation."))
-    if not staff.memberships.filter(school=thread.school, is_active=True).exists():
-        raise MessagingError(_("Add a colleague from this school."))
+    _colleagues_check(thread.school, [staff])
     _join(thread, staff)
     thread.owner, thread.nudged_at = staff, None
     thread.save(update_fields=["owner", "nudged_at"])
