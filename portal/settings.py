@@ -250,6 +250,16 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")  # used when no Messaging Service
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Segments a second one sender may hand to Twilio: long code 1, toll-free 3, short code 100.
+SMS_SENDER_KIND = env("SMS_SENDER_KIND", default="long_code")
+SMS_SEGMENTS_PER_SECOND = env.float(
+    "SMS_SEGMENTS_PER_SECOND",
+    default={"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0}.get(SMS_SENDER_KIND, 1.0),
+)
+SMS_VALIDITY_SECONDS = env.int("SMS_VALIDITY_SECONDS", default=4 * 3600)  # then Twilio drops it
+SIGN_IN_SMS_VALIDITY_SECONDS = 600  # a sign-in code is worthless after ten minutes
 TRANSLATION_PROVIDER = env("TRANSLATION_PROVIDER", default="none")
 LIBRETRANSLATE_URL = env("LIBRETRANSLATE_URL", default="http://127.0.0.1:5000")
 LIBRETRANSLATE_API_KEY = env("LIBRETRANSLATE_API_KEY", default="")
