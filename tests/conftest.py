@@ -83,3 +83,20 @@ def fake_libretranslate(settings):
     yield fake
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    """A Twilio Messages API stand-in on 127.0.0.1, and the portal sending through it."""
+    from tests.fakes.twilio import serve
+
+    fake, server = serve()
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = fake.account_sid
+    settings.TWILIO_AUTH_TOKEN = fake.auth_token
+    settings.TWILIO_API_BASE_URL = fake.url
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_FROM_NUMBER = "+16175550100"
+    yield fake
+    server.shutdown()
+    server.server_close()
