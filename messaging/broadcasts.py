@@ -25,6 +25,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from messaging.delivery import deliveries_write, message_dispatch_on_commit
 from messaging.models import (
     Broadcast,
     BroadcastRecipient,
@@ -338,10 +339,13 @@ def _send(broadcast: Broadcast) -> None:
     broadcast.status = Broadcast.Status.SENT
     broadcast.sent_at = message.created_at
     broadcast.save(update_fields=["thread", "status", "sent_at"])
-
-    from messaging.tasks import message_translate_task
-
-    transaction.on_commit(lambda: message_translate_task.delay(message.pk))
+    families = Guardian.objects.filter(broadcasts_received__broadcast=broadcast).only(
+        "pk", "phone", "email", "wants_sms", "wants_email", "is_active", "user_id"
+    )
+    deliveries_write(
+        message=message, guardians=families, is_announcement=True, is_urgent=broadcast.is_urgent
+    )
+    message_dispatch_on_commit(message, translate=True)
 
 
 def broadcasts_send_due(*, now: datetime.datetime | None = None) -> int:

@@ -361,3 +361,207 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"check-in on thread {self.thread_id}"
+
+
+class Delivery(models.Model):
+    """One message to one family over one channel, written with the message (a transactional
+    outbox) and carried by a worker.
+
+        queued -> sending -> sent -> delivered
+          ^  |       |          `--> undelivered | failed   (the provider's status callback)
+          |  |       `--> failed (permanent error)  `--> queued (transient error: next_attempt_at)
+          |  `--> deferred (quiet hours) -> queued at next_attempt_at
+          `--> skipped (opted out, announcements muted, no address, no longer may receive)
+
+    Status only moves forward (RANK): a late `sent` callback never overwrites `delivered`.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+        IN_APP = "in_app", _("Portal")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DEFERRED = "deferred", _("Waiting for quiet hours to end")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        UNDELIVERED = "undelivered", _("Not delivered")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not sent")
+
+    # How far along a status is; a status never gives way to one of lower or equal rank.
+    RANK = {
+        "queued": 0,
+        "deferred": 0,
+        "sending": 1,
+        "sent": 2,
+        "delivered": 3,
+        "undelivered": 3,
+        "failed": 3,
+        "skipped": 3,
+    }
+    PENDING = ("queued", "deferred", "sending")  # not settled yet
+    DONE = ("sent", "delivered", "undelivered", "failed", "skipped")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    address = models.CharField(max_length=254, blank=True)  # the number or email used
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    is_urgent = models.BooleanField(default=False)  # goes through quiet hours, on its own queue
+    attempts = models.PositiveSmallIntegerField(default=0)  # hand-overs to the provider
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # not before (retry, quiet)
+    enqueued_at = models.DateTimeField(null=True, blank=True)  # last handed to the broker
+    claimed_at = models.DateTimeField(null=True, blank=True)  # a worker began sending it
+    provider_id = models.CharField(max_length=64, blank=True)  # Twilio's MessageSid
+    segments = models.PositiveSmallIntegerField(null=True, blank=True)  # SMS parts billed
+    encoding = models.CharField(max_length=8, blank=True)  # GSM-7 or UCS-2
+    error_code = models.CharField(max_length=32, blank=True)  # the provider's, or the portal's
+    error_reason = models.CharField(max_length=255, blank=True)  # readable, for staff
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # the provider took it
+    delivered_at = models.DateTimeField(null=True, blank=True)  # the handset or inbox has it
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["queued", "deferred", "sending"]),
+                name="delivery_pending_idx",
+            ),
+            models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="delivery_sid"),
+            models.Index(fields=["address", "-created_at"], name="delivery_address_idx"),
+            models.Index(fields=["guardian", "-created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "guardian", "channel"], name="delivery_once_per_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["sms", "email", "in_app"]), name="delivery_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "queued",
+                        "deferred",
+                        "sending",
+                        "sent",
+                        "delivered",
+                        "undelivered",
+                        "failed",
+                        "skipped",
+                    ]
+                ),
+                name="delivery_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="deferred") | Q(next_attempt_at__isnull=False),
+                name="delivery_deferred_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} of message {self.message_id} by {self.channel}"
+
+
+class SmsConsent(models.Model):
+    """Whether a phone number takes texts from a school. STOP (or Twilio's 21610) ends every
+    text, START brings them back; NEWS OFF mutes announcements while conversations with staff
+    and urgent alerts keep coming. Each change is kept in ConsentChange."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="sms_consents")
+    phone = models.CharField(max_length=16)  # E.164
+    is_opted_out = models.BooleanField(default=False)
+    announcements_muted = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("SMS consent")
+        verbose_name_plural = _("SMS consent")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "phone"], name="sms_consent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent {self.pk} at school {self.school_id}"
+
+
+class ConsentChange(models.Model):
+    """One change of a number's consent: what, how it came, when."""
+
+    class Action(models.TextChoices):
+        OPT_OUT = "opt_out", _("Stopped all texts")
+        OPT_IN = "opt_in", _("Started texts again")
+        MUTE_ANNOUNCEMENTS = "mute_announcements", _("Muted announcements")
+        UNMUTE_ANNOUNCEMENTS = "unmute_announcements", _("Unmuted announcements")
+
+    class Source(models.TextChoices):
+        SMS_KEYWORD = "sms_keyword", _("Text from the family")
+        PROVIDER = "provider", _("Reported by the SMS provider")
+        STAFF = "staff", _("Staff")
+
+    consent = models.ForeignKey(SmsConsent, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    keyword = models.CharField(max_length=32, blank=True)  # the word texted, or the error code
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.source}"
+
+
+class InboundSms(models.Model):
+    """A text that came in from Twilio, stored as it came before anything is done with it
+    (idempotent on Twilio's MessageSid, which Twilio repeats when it retries).
+
+        received -> routed (a keyword, a survey answer, a thread) | unmatched (shown to admins)
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ROUTED = "routed", _("Routed")
+        UNMATCHED = "unmatched", _("Sender unknown")
+
+    class Route(models.TextChoices):
+        NONE = "", ""
+        KEYWORD = "keyword", _("Keyword")
+        SURVEY = "survey", _("Survey answer")
+        THREAD = "thread", _("Conversation")
+        OFFICE = "office", _("School office")
+
+    message_sid = models.CharField(max_length=64, unique=True)
+    from_phone = models.CharField(max_length=32)  # as Twilio gave it
+    to_phone = models.CharField(max_length=32)
+    body = models.TextField(blank=True)
+    segments = models.PositiveSmallIntegerField(default=1)
+    school = models.ForeignKey(
+        School, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_sms"
+    )
+    guardian = models.ForeignKey(  # who wrote it, when the number tells
+        Guardian, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_sms"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    route = models.CharField(max_length=16, choices=Route.choices, blank=True)
+    message = models.ForeignKey(  # what it became in a thread
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("incoming text")
+        verbose_name_plural = _("incoming texts")
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"incoming text {self.pk}"

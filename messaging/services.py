@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 
+from messaging.delivery import deliveries_write, in_app_mark_read, message_dispatch_on_commit
 from messaging.models import (
     MAX_BODY_CHARS,
     BroadcastRecipient,
@@ -137,10 +138,13 @@ def _write(
         ).update(last_read_at=message.created_at)
     if guardian is not None and not event:
         _acknowledge_if_office_closed(thread=thread, at=message.created_at)
-    if body and not event:
-        from messaging.tasks import message_translate_task
-
-        transaction.on_commit(lambda: message_translate_task.delay(message.pk))
+    families = Guardian.objects.filter(
+        participations__thread=thread, participations__is_muted=False
+    ).exclude(pk=guardian.pk if guardian else None)
+    written = deliveries_write(message=message, guardians=families)
+    translate = bool(body and not event)
+    if translate or written:
+        message_dispatch_on_commit(message, translate=translate)
     return message
 
 
@@ -361,6 +365,8 @@ def thread_mark_read(*, actor, thread: Thread) -> None:
         return
     participant.last_read_at = timezone.now()
     participant.save(update_fields=["last_read_at"])
+    if participant.guardian_id:
+        in_app_mark_read(guardian_id=participant.guardian_id, thread_id=thread.pk)
 
 
 @transaction.atomic

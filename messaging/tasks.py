@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from messaging import broadcasts, services
+from messaging import broadcasts, delivery, inbound, services
 from messaging.services import message_translate
 from messaging.translation import TranslationUnavailable
 
@@ -14,8 +14,33 @@ from messaging.translation import TranslationUnavailable
     max_retries=5,
 )
 def message_translate_task(message_id: int) -> None:
-    """Translates a message for its readers; safe to run twice (each language is made once)."""
+    """Translates a message for its readers, then hands its deliveries to the broker; safe to
+    run twice (each language is made once, each delivery claimed once). When translation keeps
+    failing, the sweeper sends the original with a note after TRANSLATION_WAIT_SECONDS."""
     message_translate(message_id=message_id)
+    delivery.deliveries_dispatch(message_id=message_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def delivery_send_task(delivery_id: int) -> str:
+    """Sends one delivery (queue sms, sms_urgent or email, chosen when it is handed over).
+    Retries are the pipeline's own (next_attempt_at), so a task is never redelivered late."""
+    return delivery.delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def deliveries_sweep_task() -> dict:
+    """Every minute: resumes deferred texts, recovers those a dead worker left, and hands the
+    broker again what it lost."""
+    counts = delivery.deliveries_sweep()
+    counts["texts_routed"] = inbound.inbound_sms_sweep()
+    return counts
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def inbound_sms_route_task(inbound_id: int) -> str:
+    """Routes a text a family sent (keyword, survey answer, thread, office)."""
+    return inbound.inbound_sms_route(inbound_id=inbound_id)
 
 
 @shared_task(acks_late=True)

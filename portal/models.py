@@ -365,10 +365,6 @@ class Guardian(models.Model):
         verbose_name_plural = _("guardians")
         constraints = [
             models.CheckConstraint(
-                condition=Q(wants_sms=True) | Q(wants_email=True),
-                name="guardian_has_a_channel",
-            ),
-            models.CheckConstraint(
                 condition=Q(phone="") | Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
                 name="guardian_phone_e164",
             ),

@@ -502,6 +502,26 @@ def guardian_language_set(*, guardian: Guardian, language: str, actor: User | No
 
 
 @transaction.atomic
+def guardian_email_unsubscribe(*, guardian: Guardian, via: str) -> bool:
+    """The unsubscribe link in every email: no more email, at once, whatever else the family
+    takes (a family may end up with no channel; it then shows as unreachable). Returns whether
+    anything changed."""
+    guardian = Guardian.objects.select_for_update().get(pk=guardian.pk)
+    if not guardian.wants_email:
+        return False
+    guardian.wants_email = False
+    guardian.save(update_fields=["wants_email"])
+    _audit(
+        actor=None,
+        via=via,
+        action="guardian.email_unsubscribe",
+        guardian=guardian,
+        changes={"wants_email": ["True", "False"]},
+    )
+    return True
+
+
+@transaction.atomic
 def contact_change_propose(
     *, guardian: Guardian, actor: User | None, phone: str, email: str
 ) -> ContactChangeRequest:

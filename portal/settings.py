@@ -109,12 +109,17 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.roster_import_task": {"queue": "roster"},
     "portal.tasks.sign_in_code_send": {"queue": "sms"},
     "messaging.tasks.message_translate_task": {"queue": "translation"},
+    "messaging.tasks.inbound_sms_route_task": {"queue": "sms_urgent"},
+    # messaging.tasks.delivery_send_task goes to sms, sms_urgent or email, chosen per delivery
 }
+# A message written while Redis is down must not hang the page: the sweeper hands it over later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {  # the database scheduler adds these at start; edit others in the admin
     "broadcasts-send-due": {"task": "messaging.tasks.broadcasts_send_due", "schedule": 60.0},
     "check-ins-run-due": {"task": "messaging.tasks.check_ins_run_due", "schedule": 900.0},
     "threads-overdue-check": {"task": "messaging.tasks.threads_overdue_check", "schedule": 900.0},
+    "deliveries-sweep": {"task": "messaging.tasks.deliveries_sweep_task", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 BROKER_CHECK_TIMEOUT_SECONDS = 2  # how long /readyz waits for the broker
@@ -247,19 +252,30 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="portal@localhost")
 # ---- SMS and translation (used by the messaging app) ------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="console")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
-TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+# With DEBUG (the demo), a fixed token lets the phone simulator sign its answers like Twilio.
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="demo-token-not-secret" if DEBUG else "")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")  # used when no Messaging Service
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 # Segments a second one sender may hand to Twilio: long code 1, toll-free 3, short code 100.
 SMS_SENDER_KIND = env("SMS_SENDER_KIND", default="long_code")
+# 0: no pace (the default of the console and memory backends).
 SMS_SEGMENTS_PER_SECOND = env.float(
     "SMS_SEGMENTS_PER_SECOND",
-    default={"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0}.get(SMS_SENDER_KIND, 1.0),
+    default=(
+        {"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0}.get(SMS_SENDER_KIND, 1.0)
+        if SMS_BACKEND == "twilio"
+        else 0.0
+    ),
 )
 SMS_VALIDITY_SECONDS = env.int("SMS_VALIDITY_SECONDS", default=4 * 3600)  # then Twilio drops it
 SIGN_IN_SMS_VALIDITY_SECONDS = 600  # a sign-in code is worthless after ten minutes
+PHONE_SIMULATOR = env.bool("PHONE_SIMULATOR", default=False)  # also on wherever DEBUG is
+PHONE_SIMULATOR_LOG = env("PHONE_SIMULATOR_LOG", default=str(BASE_DIR / "var" / "phone.jsonl"))
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=600)  # then the sweeper acts
+# Then a family gets the original with a note.
+TRANSLATION_WAIT_SECONDS = env.int("TRANSLATION_WAIT_SECONDS", default=600)
 TRANSLATION_PROVIDER = env("TRANSLATION_PROVIDER", default="none")
 LIBRETRANSLATE_URL = env("LIBRETRANSLATE_URL", default="http://127.0.0.1:5000")
 LIBRETRANSLATE_API_KEY = env("LIBRETRANSLATE_API_KEY", default="")
@@ -298,6 +314,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},  # a line for every sign-in otherwise
-        "deepl": {"level": "WARNING"},  # at DEBUG it would log the texts families wrote
+        "deepl": {"level": "WARNING"},
+        "twilio": {
+            "level": "WARNING"
+        },  # at INFO the SDK logs the numbers it texts  # at DEBUG it would log the texts families wrote
     },
 }

@@ -17,6 +17,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("messages/", include("messaging.urls")),
     path("broadcasts/", include("messaging.broadcast_urls")),
+    path("", include("messaging.channel_urls")),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.contact_change, name="contact_change"),
     path("api/v1/", include("portal.api_urls")),

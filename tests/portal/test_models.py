@@ -54,10 +54,6 @@ def test_phones_are_stored_only_in_e164():
     assert refused(raw_update)
 
 
-def test_a_guardian_keeps_at_least_one_channel():
-    assert refused(lambda: GuardianFactory(wants_sms=False, wants_email=False))
-
-
 def test_a_person_holds_each_role_at_a_school_once_but_may_hold_several():
     membership = StaffMembershipFactory(role="teacher")
 

@@ -48,6 +48,11 @@ ROUTES = {
     "broadcasts:read": {
         "parent"
     },  # 404 unless a recipient  # each thread answers 404 to anyone not in it (tests/messaging)
+    # Twilio's webhooks answer 403 to anything Twilio did not sign (tests/messaging/test_inbound)
+    "channels:twilio_inbound": EVERYONE,
+    "channels:twilio_status": EVERYONE,
+    "channels:email_unsubscribe": EVERYONE,  # 404 unless the signed token of a guardian
+    "channels:phone": STAFF,  # and only where DEBUG or PHONE_SIMULATOR is on
     "admin:logout": EVERYONE,
     "admin:*": ADMINS,
     "api_schema": EVERYONE,  # describes the API; holds no data
