@@ -243,7 +243,9 @@ def _keyword(inbound: InboundSms, guardian: Guardian | None) -> bool:
 def _guardians_of(inbound: InboundSms, school: School | None):
     guardians = Guardian.objects.filter(phone=inbound.from_phone, is_active=True)
     if school is not None:
-        guardians = guardians.filter(links__student__school=school, links__is_active=True)
+        guardians = guardians.filter(
+            student_links__student__school=school, student_links__is_active=True
+        )
     return list(guardians.distinct().order_by("pk"))
 
 
@@ -272,13 +274,13 @@ def _office_thread(guardian: Guardian, school: School) -> Thread:
     )
     if thread is not None:
         return thread
-    student = (
-        Student.objects.filter(
-            school=school, links__guardian=guardian, links__is_active=True, is_active=True
-        )
-        .filter(links__may_receive_messages=True)
-        .first()
-    )
+    student = Student.objects.filter(
+        school=school,
+        guardian_links__guardian=guardian,
+        guardian_links__is_active=True,
+        guardian_links__may_receive_messages=True,
+        is_active=True,
+    ).first()
     with translation.override(school.default_language):
         subject = gettext("Text from %(name)s") % {"name": guardian}
     thread = Thread.objects.create(
@@ -320,7 +322,9 @@ def _thread_for(inbound: InboundSms, school: School | None):
     if school is None:
         school = (
             School.objects.filter(
-                students__links__guardian=guardian, students__links__is_active=True, is_active=True
+                students__guardian_links__guardian=guardian,
+                students__guardian_links__is_active=True,
+                is_active=True,
             )
             .order_by("pk")
             .first()
@@ -375,7 +379,9 @@ def inbound_sms_route(*, inbound_id: int) -> str:
         inbound.guardian = last.guardian if last is not None else (guardians or [None])[0]
         if inbound.school is None and inbound.guardian is not None:
             inbound.school = (
-                School.objects.filter(students__links__guardian=inbound.guardian, is_active=True)
+                School.objects.filter(
+                    students__guardian_links__guardian=inbound.guardian, is_active=True
+                )
                 .order_by("pk")
                 .first()
             )

@@ -26,6 +26,7 @@ GUARDIAN_TEMPLATES = [
     ROOT / "templates" / "base.html",
     *(ROOT / "templates" / "portal").glob("*.html"),
     *(ROOT / "templates" / "messaging").rglob("*.html"),
+    *(ROOT / "templates" / "messaging").rglob("*.txt"),  # email
 ]
 GUARDIAN_MODULES = [
     *(ROOT / "portal" / name for name in ("forms.py", "services.py", "sign_in.py", "views.py")),
@@ -38,6 +39,9 @@ GUARDIAN_MODULES = [
             "views.py",
             "broadcasts.py",
             "broadcast_views.py",
+            "channel_views.py",
+            "delivery.py",  # texts and email
+            "inbound.py",  # answers to keywords
         )
     ),
 ]

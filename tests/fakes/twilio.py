@@ -14,6 +14,7 @@ import base64
 import contextlib
 import datetime
 import json
+import uuid
 import re
 import secrets
 import threading
@@ -121,6 +122,30 @@ class FakeTwilio:
             timeout=10,
         )
         return answer.status_code
+
+    def text_in(self, url: str, *, from_phone: str, body: str, sid: str = "") -> requests.Response:
+        """A family's text, posted to the portal's inbound webhook at `url` as Twilio posts it,
+        signed with the auth token. The same `sid` twice is a Twilio retry."""
+        sid = sid or "SM" + uuid.uuid4().hex
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": from_phone,
+            "To": "+16175550100",
+            "Body": body,
+            "NumSegments": "1",
+            "NumMedia": "0",
+            "ApiVersion": API_VERSION,
+        }
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        return requests.post(
+            url,
+            data=params,
+            headers={"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"},
+            timeout=10,
+        )
 
     def _next_failure(self) -> tuple[int, int | None] | None:
         with self._lock:
