@@ -262,6 +262,7 @@ def detail(request, broadcast_id: int):
     )
     context = {
         "broadcast": broadcast,
+        "progress": broadcasts.broadcast_progress(broadcast),
         "sections": list(broadcast.sections.all()),
         "by_language": [
             (row["guardian__preferred_language"], row["families"]) for row in by_language
@@ -272,10 +273,26 @@ def detail(request, broadcast_id: int):
         recipients = broadcast.recipients.select_related("guardian", "student").order_by(
             "guardian__family_name", "guardian__given_name", "pk"
         )
-        context["recipients"] = Paginator(recipients, RECIPIENTS_PAGE_SIZE).get_page(
-            request.GET.get("page") or 1
+        page = Paginator(recipients, RECIPIENTS_PAGE_SIZE).get_page(request.GET.get("page") or 1)
+        statuses = broadcasts.delivery_statuses(
+            broadcast, guardian_ids=[recipient.guardian_id for recipient in page]
         )
+        for recipient in page:
+            recipient.deliveries = statuses.get(recipient.guardian_id, [])
+        context["recipients"] = page
     return render(request, "messaging/broadcasts/detail.html", context)
+
+
+@require_GET
+@login_required
+def progress(request, broadcast_id: int):
+    """The progress figures alone, which the announcement page asks for every few seconds."""
+    broadcast = get_object_or_404(broadcasts.broadcasts_for_staff(request.user), pk=broadcast_id)
+    return render(
+        request,
+        "messaging/broadcasts/_progress.html",
+        {"broadcast": broadcast, "progress": broadcasts.broadcast_progress(broadcast)},
+    )
 
 
 @require_GET
@@ -310,6 +327,7 @@ def read(request, broadcast_id: int):
         else:
             messages.success(request, _("Your answer was sent."))
             return redirect("messaging:thread", thread_id=thread.pk)
+    broadcasts.broadcast_mark_read(actor=request.user, broadcast=recipient.broadcast)
     language = recipient.guardian.preferred_language
     message = recipient.broadcast.thread.messages.order_by("created_at", "pk").first()
     translation = (

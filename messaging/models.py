@@ -291,6 +291,7 @@ class BroadcastRecipient(models.Model):
     reply_thread = models.OneToOneField(  # their answer: a direct thread with the sender
         Thread, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    read_at = models.DateTimeField(null=True, blank=True)  # first opened in the portal
 
     class Meta:
         constraints = [

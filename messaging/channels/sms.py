@@ -28,6 +28,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from messaging import phone_simulator
+
 
 @dataclass(frozen=True)
 class SentSms:
@@ -87,7 +89,8 @@ _ids = itertools.count(1)
 
 
 class ConsoleBackend:
-    """Writes each text to standard output, for running the portal locally."""
+    """Writes each text to standard output, for running the portal locally, and, where the
+    phone simulator is on (DEBUG), to its log so /sms/phone/ shows it."""
 
     def send(
         self,
@@ -101,6 +104,7 @@ class ConsoleBackend:
         sent = SentSms(to=to, body=body, provider_id=f"console-{next(_ids)}")
         sys.stdout.write(f"--- SMS to {to} ---\n{body}\n---\n")
         sys.stdout.flush()
+        phone_simulator.record_text(to=to, body=body, sender=sender)  # with DEBUG: /sms/phone/
         return sent
 
     def find_sent(self, *, to: str, body: str, since: datetime.datetime) -> str | None:

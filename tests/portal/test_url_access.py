@@ -44,6 +44,7 @@ ROUTES = {
     "broadcasts:index": STAFF | {"superuser"},  # staff: their own; admins: their schools'
     "broadcasts:compose": STAFF,  # a superuser with no staff record has no school to send from
     "broadcasts:detail": STAFF | {"superuser"},  # 404 unless the sender or a school admin
+    "broadcasts:progress": STAFF | {"superuser"},  # the same
     "broadcasts:received": {"parent"},
     "broadcasts:read": {
         "parent"
