@@ -314,9 +314,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},  # a line for every sign-in otherwise
-        "deepl": {"level": "WARNING"},
-        "twilio": {
-            "level": "WARNING"
-        },  # at INFO the SDK logs the numbers it texts  # at DEBUG it would log the texts families wrote
+        "deepl": {"level": "WARNING"},  # at DEBUG it would log the texts families wrote
+        "twilio": {"level": "WARNING"},  # at INFO the SDK logs the numbers it texts
     },
 }

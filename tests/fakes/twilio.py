@@ -14,11 +14,11 @@ import base64
 import contextlib
 import datetime
 import json
-import uuid
 import re
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

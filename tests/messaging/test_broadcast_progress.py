@@ -89,9 +89,7 @@ def test_waiting_texts_show_when_the_last_family_is_reached(
     assert progress.minutes_left == 2
 
 
-def test_admins_see_who_was_not_reached_and_why(
-    world, client, django_capture_on_commit_callbacks
-):
+def test_admins_see_who_was_not_reached_and_why(world, client, django_capture_on_commit_callbacks):
     consent.consent_change(
         school=world.north, phone=world.ben_parent.phone, action="opt_out", source="sms_keyword"
     )
@@ -99,7 +97,7 @@ def test_admins_see_who_was_not_reached_and_why(
     client.force_login(world.users["school_admin"])
     page = client.get(reverse("broadcasts:detail", args=[broadcast.pk])).content.decode()
     assert "The family texted STOP." in page
-    assert 'data-refresh-url' not in page  # everything tried: the page stops refreshing
+    assert "data-refresh-url" not in page  # everything tried: the page stops refreshing
 
 
 def test_progress_page_runs_the_same_queries_for_few_or_many_families(
@@ -115,7 +113,7 @@ def test_progress_page_runs_the_same_queries_for_few_or_many_families(
         return len(queries)
 
     few = queries_for_progress()
-    for n in range(20):
+    for _family in range(20):
         guardian = GuardianFactory()
         GuardianLinkFactory(guardian=guardian, student=world.ana)
     assert queries_for_progress() == few

@@ -12,10 +12,10 @@ from messaging import consent
 from messaging.broadcasts import broadcast_create
 from messaging.channels.sms import MemoryBackend
 from messaging.delivery import (
+    deliveries_sweep,
     delivery_send,
     delivery_status_record,
     delivery_text,
-    deliveries_sweep,
     quiet_hours_end,
 )
 from messaging.models import Delivery, SmsConsent
@@ -238,7 +238,9 @@ def test_callback_21610_marks_the_number_opted_out(
 ):
     thread = write(awake, django_capture_on_commit_callbacks)
     sms = Delivery.objects.get(message__thread=thread, channel="sms")
-    delivery_status_record(provider_id=sms.provider_id, provider_status="failed", error_code="21610")
+    delivery_status_record(
+        provider_id=sms.provider_id, provider_status="failed", error_code="21610"
+    )
     stopped = SmsConsent.objects.get(school=awake.north, phone=awake.parent.phone)
     assert stopped.is_opted_out
     assert stopped.changes.get().source == "provider"
