@@ -1,7 +1,7 @@
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin
 
-from messaging.models import MessageTemplate
+from messaging.models import ConsentChange, Delivery, InboundSms, MessageTemplate, SmsConsent
 from portal import permissions
 
 
@@ -50,3 +50,79 @@ class MessageTemplateAdmin(TranslationAdmin):
             )
             kwargs["required"] = True
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SchoolRecordsAdmin(admin.ModelAdmin):
+    """What the delivery pipeline recorded, read-only: a school's admins see their school's rows
+    (through `school_field`), superusers all. Nothing is added, changed or deleted here: these
+    rows are the portal's record of what happened."""
+
+    school_field = "school"
+
+    def _admin_schools(self, request) -> list[int]:
+        return permissions.access_for(request.user).schools_with("admin")
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(**{f"{self.school_field}__in": self._admin_schools(request)})
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or bool(self._admin_schools(request))
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConsentChangeInline(admin.TabularInline):
+    model = ConsentChange
+    fields = ("created_at", "action", "source", "keyword")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsConsent)
+class SmsConsentAdmin(SchoolRecordsAdmin):
+    """Who has stopped texts or muted announcements, and every change with its source."""
+
+    list_display = ("phone", "school", "is_opted_out", "announcements_muted", "updated_at")
+    list_filter = ("is_opted_out", "announcements_muted", "school")
+    search_fields = ("phone",)
+    inlines = [ConsentChangeInline]
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(SchoolRecordsAdmin):
+    """Every text that came in, with where it went; "Sender unknown" are the ones to look at."""
+
+    list_display = ("received_at", "school", "guardian", "status", "route")
+    list_filter = ("status", "route", "school")
+    search_fields = ("from_phone",)
+    readonly_fields = ("message",)
+    list_select_related = ("school", "guardian")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(SchoolRecordsAdmin):
+    """Each message to each family by each channel, with the provider's id and reason."""
+
+    school_field = "message__thread__school"
+    list_display = ("created_at", "guardian", "channel", "status", "error_reason", "attempts")
+    list_filter = ("status", "channel", "is_urgent")
+    search_fields = ("provider_id", "address")
+    raw_id_fields = ("message", "guardian")
+    list_select_related = ("guardian",)

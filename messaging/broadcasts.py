@@ -34,6 +34,7 @@ from messaging.models import (
     Delivery,
     Message,
     Participant,
+    SmsConsent,
     Thread,
 )
 from messaging.services import MessagingError, _body_check, message_post, reader_language
@@ -69,7 +70,9 @@ class Unreachable:
 
     guardian_id: int
     name: str
-    reason: str  # "no-address": no number or email on file; "opted-out": not by the one on file
+    # "no-address": no number or email on file; "texted-stop": the number stopped the school's
+    # texts (and no email); "opted-out": the family chose no channel the school has for them
+    reason: str
 
 
 @dataclass
@@ -172,9 +175,12 @@ def broadcast_audience(
     links = GuardianLink.objects.filter(is_active=True, student__in=students)
     allowed = links.filter(may_receive_messages=True).values("guardian_id")
     named = Guardian.objects.filter(is_active=True, pk__in=links.values("guardian_id"))
+    # A number that texted STOP to the school is no way to reach a family.
+    stopped = SmsConsent.objects.filter(school=school, is_opted_out=True).values("phone")
+    sms_ok = SMS_OK & ~Q(phone__in=stopped)
     # The reached families' links to the audience's students: one flat join, read when writing.
     recipient_links = GuardianLink.objects.filter(
-        _sms_ok("guardian__") | _email_ok("guardian__"),
+        (_sms_ok("guardian__") & ~Q(guardian__phone__in=stopped)) | _email_ok("guardian__"),
         is_active=True,
         may_receive_messages=True,
         student__in=students,
@@ -191,14 +197,14 @@ def broadcast_audience(
     allowed_named = named.filter(pk__in=allowed)
 
     audience = Audience(kind=kind)
-    reached = allowed_named.filter(SMS_OK | EMAIL_OK)
+    reached = allowed_named.filter(sms_ok | EMAIL_OK)
     rows = (
         reached.order_by()
         .values("preferred_language")
         .annotate(
-            sms_only=Count("pk", filter=SMS_OK & ~EMAIL_OK),
-            email_only=Count("pk", filter=EMAIL_OK & ~SMS_OK),
-            sms_and_email=Count("pk", filter=SMS_OK & EMAIL_OK),
+            sms_only=Count("pk", filter=sms_ok & ~EMAIL_OK),
+            email_only=Count("pk", filter=EMAIL_OK & ~sms_ok),
+            sms_and_email=Count("pk", filter=sms_ok & EMAIL_OK),
         )
     )
     by_channel = {"sms": 0, "email": 0, "both": 0}
@@ -212,15 +218,29 @@ def broadcast_audience(
     audience.by_channel = by_channel
     audience.reached = sum(by_language.values())
     audience.no_contact = named.exclude(pk__in=allowed).count()
-    audience.unreachable = [
-        Unreachable(
-            guardian_id=pk,
-            name=f"{given_name} {family_name}",
-            reason="no-address" if not phone and not email else "opted-out",
-        )
-        for pk, given_name, family_name, phone, email in allowed_named.exclude(SMS_OK | EMAIL_OK)
+    unreachable = list(
+        allowed_named.exclude(sms_ok | EMAIL_OK)
         .order_by("family_name", "given_name", "pk")
         .values_list("pk", "given_name", "family_name", "phone", "email")
+    )
+    stopped_phones = (
+        set(
+            stopped.filter(
+                phone__in=[phone for _pk, _g, _f, phone, _e in unreachable if phone]
+            ).values_list("phone", flat=True)
+        )
+        if unreachable
+        else set()
+    )
+
+    def reason(phone: str, email: str) -> str:
+        if not phone and not email:
+            return "no-address"
+        return "texted-stop" if phone in stopped_phones else "opted-out"
+
+    audience.unreachable = [
+        Unreachable(guardian_id=pk, name=f"{given_name} {family_name}", reason=reason(phone, email))
+        for pk, given_name, family_name, phone, email in unreachable
     ]
     audience.recipients = reached
     audience.recipient_links = recipient_links.order_by("guardian_id", "student_id")

@@ -107,7 +107,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "portal.tasks.roster_import_task": {"queue": "roster"},
-    "portal.tasks.sign_in_code_send": {"queue": "sms"},
+    "portal.tasks.sign_in_code_send": {"queue": "sms_urgent"},  # ahead of announcements
     "messaging.tasks.message_translate_task": {"queue": "translation"},
     "messaging.tasks.inbound_sms_route_task": {"queue": "sms_urgent"},
     # messaging.tasks.delivery_send_task goes to sms, sms_urgent or email, chosen per delivery

@@ -25,6 +25,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from messaging import pacing
+from messaging.channels.segments import sms_segments
 from messaging.channels.sms import sms_backend
 from portal.models import Guardian, SignInCode, User
 from portal.phones import phone_e164
@@ -183,7 +185,11 @@ def sign_in_code_deliver(*, channel: str, to: str, code: str, language: str) -> 
             "Nobody from school will ask you for it."
         ) % {"code": code}
         if channel == "sms":
-            sms_backend().send(to=to, body=body)
+            # Worthless after ten minutes: Twilio drops it rather than deliver it late.
+            pacing.wait_turn(sender="default", segments=sms_segments(body).count)
+            sms_backend().send(
+                to=to, body=body, validity_seconds=settings.SIGN_IN_SMS_VALIDITY_SECONDS
+            )
         else:
             send_mail(
                 subject=gettext("Your school portal sign-in code"),

@@ -126,3 +126,25 @@ def test_a_teacher_cannot_see_the_progress_of_someone_elses_announcement(
     broadcast = announce(world, django_capture_on_commit_callbacks)
     client.force_login(world.users["teacher"])
     assert client.get(reverse("broadcasts:progress", args=[broadcast.pk])).status_code == 404
+
+
+def test_a_number_that_texted_stop_counts_as_unreachable_by_text_in_the_audience(world):
+    from messaging.broadcasts import broadcast_audience
+
+    world.ben_parent.wants_email = False
+    world.ben_parent.save()
+    before = broadcast_audience(
+        actor=world.users["school_admin"], school=world.north, kind="school"
+    )
+    consent.consent_change(
+        school=world.north, phone=world.ben_parent.phone, action="opt_out", source="sms_keyword"
+    )
+    after = broadcast_audience(actor=world.users["school_admin"], school=world.north, kind="school")
+    assert after.reached == before.reached - 1
+    assert after.by_channel["sms"] + after.by_channel["both"] == (
+        before.by_channel["sms"] + before.by_channel["both"] - 1
+    )
+    assert [(family.guardian_id, family.reason) for family in after.unreachable] == [
+        (world.ben_parent.pk, "texted-stop")
+    ]
+    assert world.ben_parent.pk not in set(after.recipient_links.values_list("guardian", flat=True))
