@@ -480,11 +480,9 @@ def _email_hand_over(delivery: Delivery, text: str) -> str:
             True,
             error,
         )
-    anymail_status = getattr(email, "anymail_status", None)
-    _mark_sent(
-        delivery,
-        (anymail_status and anymail_status.message_id) or email.extra_headers["Message-ID"],
-    )
+    # An Anymail provider gives its own id (for its tracking webhooks); others keep ours.
+    provider_id = getattr(getattr(email, "anymail_status", None), "message_id", None)
+    _mark_sent(delivery, str(provider_id or email.extra_headers["Message-ID"]))
     return "sent"
 
 

@@ -208,7 +208,7 @@ def _keyword(inbound: InboundSms, guardian: Guardian | None) -> bool:
             language = codes[wanted]
             guardian_language_set(guardian=guardian, language=language, actor=None, via="sms")
     with translation.override(language):
-        office = f" {school.office_phone}" if school and school.office_phone else ""
+        office = str(school.office_phone) if school and school.office_phone else ""
         texts = {
             ACTION.OPT_OUT: gettext(
                 "%(school)s: you will get no more texts from us. Reply START to get them again."
@@ -228,13 +228,20 @@ def _keyword(inbound: InboundSms, guardian: Guardian | None) -> bool:
             text = texts[action]
         elif language_match:
             if guardian is None:
-                text = gettext("%(school)s: we do not know this number yet. Please call us.")
+                text = gettext(
+                    "%(school)s: we do not know this number yet. Ask the school office to add it."
+                )
             else:
                 text = gettext("%(school)s: we will write to you in this language from now on.")
+        elif office:
+            text = gettext(
+                "%(school)s: reply to talk to the school, NEWS OFF to mute announcements, STOP "
+                "to end texts. For help call the office: %(office)s"
+            )
         else:
             text = gettext(
-                "%(school)s family messages. Reply to talk to the school, NEWS OFF to mute "
-                "announcements, STOP to end texts. Call the office for help:%(office)s"
+                "%(school)s: reply to talk to the school, NEWS OFF to mute announcements, STOP "
+                "to end texts."
             )
         _reply(inbound, text % {"school": school_name, "office": office})
     return True

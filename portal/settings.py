@@ -248,6 +248,12 @@ SPECTACULAR_SETTINGS = {
 # ---- Email ------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# For an Anymail EMAIL_BACKEND (e.g. anymail.backends.sendgrid.EmailBackend): the provider's keys.
+ANYMAIL = {
+    "SENDGRID_API_KEY": env("SENDGRID_API_KEY", default=""),
+    "MAILGUN_API_KEY": env("MAILGUN_API_KEY", default=""),
+    "MAILGUN_SENDER_DOMAIN": env("MAILGUN_SENDER_DOMAIN", default=""),
+}
 
 # ---- SMS and translation (used by the messaging app) ------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="console")

@@ -366,3 +366,15 @@ def test_a_family_without_sms_or_email_has_it_in_the_portal_until_read(
     thread_mark_read(actor=world.users["parent"], thread=thread)
     in_app.refresh_from_db()
     assert in_app.status == "delivered"
+
+
+def test_email_goes_through_an_anymail_provider_with_its_unsubscribe_header(
+    awake, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    thread = write(awake, django_capture_on_commit_callbacks)
+    email = Delivery.objects.get(message__thread=thread, channel="email")
+    sent = mail.outbox[-1]
+    assert sent.anymail_status.status == {"sent"}
+    assert email.status == "sent" and email.provider_id
+    assert "/email/unsubscribe/" in sent.extra_headers["List-Unsubscribe"]
