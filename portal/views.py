@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from messaging import phone_simulator
 from portal import health, selectors
 from portal.forms import (
     CodeRequestForm,
@@ -169,7 +170,7 @@ def home(request):
     sections and families; a counselor's or an admin's school overview. Someone who holds
     several roles sees each part."""
     access = access_for(request.user)
-    context = {"access": access}
+    context = {"access": access, "phone_simulator": phone_simulator.is_enabled()}
     if access.guardian_id:
         context["children"] = selectors.children_for_guardian(request.user)
     if access.staff_id and access.schools_with("teacher"):
