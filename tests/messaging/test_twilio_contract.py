@@ -53,9 +53,9 @@ def twilio_described(tmp_path_factory):
     )
     port = _free_port()
     log = (folder / "prism.log").open("w")
+    command = [str(folder / "node_modules/.bin/prism"), "mock", "-h", "127.0.0.1", "-p"]
     prism = subprocess.Popen(
-        [str(folder / "node_modules/.bin/prism"), "mock", "-h", "127.0.0.1", "-p", str(port)]
-        + [str(SPEC)],
+        [*command, str(port), str(SPEC)],
         cwd=folder,
         stdout=log,
         stderr=subprocess.STDOUT,
