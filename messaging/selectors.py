@@ -194,7 +194,9 @@ def overdue_for_admin(user, *, at=None) -> list[OverdueThread]:
         _families_prefetch()
     )
     overdue = []
+    schools_by_id = {}  # one School object per school, so its holidays are read once
     for thread in threads.order_by("waiting_since"):
+        thread.school = schools_by_id.setdefault(thread.school_id, thread.school)
         hours = thread.school.school_seconds_between(thread.waiting_since, at) / 3600
         if hours >= thread.school.answer_target_hours:
             overdue.append(OverdueThread(thread, hours))

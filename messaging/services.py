@@ -170,10 +170,16 @@ def _event(
 
 
 def _acknowledge_if_office_closed(*, thread: Thread, at) -> None:
-    """A family writing while the office is closed is told, once per thread and school day,
-    when to expect an answer. The words are the interface's, shown in each reader's language;
+    """A family writing while the office is closed (the thread owner's office hours, else the
+    school's; weekends and the school calendar's holidays) is told, once per thread and school
+    day, when to expect an answer. The words are the interface's, shown in each reader's language;
     the message keeps the opening time."""
-    opens_at = thread.school.office_next_open(at)
+    owner = thread.owner
+    opens_at = thread.school.office_next_open(
+        at,
+        opens_at=owner.office_opens_at if owner else None,
+        closes_at=owner.office_closes_at if owner else None,
+    )
     if opens_at is None:
         return
     today = at.astimezone(opens_at.tzinfo).date()
@@ -480,8 +486,9 @@ def threads_overdue_check(*, at=None) -> tuple[int, int]:
             .select_related("school__answer_backup")
             .filter(waiting_since__isnull=False, is_archived=False, escalated_at__isnull=True)
         )
+        schools_by_id = {}  # one School object per school, so its holidays are read once
         for thread in waiting:
-            school = thread.school
+            school = thread.school = schools_by_id.setdefault(thread.school_id, thread.school)
             hours = school.school_seconds_between(thread.waiting_since, at) / 3600
             if hours >= school.answer_target_hours and thread.nudged_at is None:
                 _event(thread, Message.Event.OVERDUE, body=str(int(hours)), is_internal=True)

@@ -64,13 +64,6 @@ class DistrictAdmin(admin.ModelAdmin):
     search_fields = ("name", "sourced_id")
 
 
-@admin.register(models.School)
-class SchoolAdmin(ScopedAdmin):
-    list_display = ("name", "district", "timezone", "default_language", "country", "is_active")
-    list_filter = ("district", "is_active")
-    search_fields = ("name", "sourced_id")
-
-
 class ScopedInline(admin.TabularInline):
     """Inlines follow their parent: an admin who may change the record may change its rows."""
 
@@ -92,6 +85,23 @@ class StaffMembershipInline(ScopedInline):
     model = models.StaffMembership
     extra = 1
     autocomplete_fields = ("school",)
+
+
+class SchoolHolidayInline(ScopedInline):
+    """The school calendar's closed days: answer times skip them, families are told when the
+    office opens. The school's admins keep them."""
+
+    model = models.SchoolHoliday
+    extra = 1
+    has_delete_permission = ScopedInline.has_change_permission
+
+
+@admin.register(models.School)
+class SchoolAdmin(ScopedAdmin):
+    list_display = ("name", "district", "timezone", "default_language", "country", "is_active")
+    list_filter = ("district", "is_active")
+    search_fields = ("name", "sourced_id")
+    inlines = [SchoolHolidayInline]
 
 
 @admin.register(models.Staff)

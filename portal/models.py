@@ -172,15 +172,31 @@ class School(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def closed_days(self) -> set[datetime.date]:
+        """The days of the school calendar the office is closed (holidays, breaks), read once
+        per school object."""
+        if not hasattr(self, "_closed_days"):
+            days: set[datetime.date] = set()
+            for starts_on, ends_on in self.holidays.values_list("starts_on", "ends_on"):
+                day = starts_on
+                while day <= ends_on:
+                    days.add(day)
+                    day += datetime.timedelta(days=1)
+            self._closed_days = days
+        return self._closed_days
+
+    def is_school_day(self, day: datetime.date) -> bool:
+        return day.weekday() < 5 and day not in self.closed_days()
+
     def school_seconds_between(self, start: datetime.datetime, end: datetime.datetime) -> float:
-        """How much of [start, end) falls in office hours on weekdays, school-local: nights and
-        weekends do not count. Holidays of the school calendar are not known here yet."""
+        """How much of [start, end) falls in office hours on school days, school-local: nights,
+        weekends and the school calendar's holidays do not count."""
         zone = zoneinfo.ZoneInfo(self.timezone)
         start, end = start.astimezone(zone), end.astimezone(zone)
         total = 0.0
         day = start.date()
         while day <= end.date():
-            if day.weekday() < 5:
+            if self.is_school_day(day):
                 opens = datetime.datetime.combine(day, self.office_opens_at, tzinfo=zone)
                 closes = datetime.datetime.combine(day, self.office_closes_at, tzinfo=zone)
                 overlap = min(closes, end) - max(opens, start)
@@ -188,19 +204,52 @@ class School(models.Model):
             day += datetime.timedelta(days=1)
         return total
 
-    def office_next_open(self, at: datetime.datetime) -> datetime.datetime | None:
-        """When the office next opens after `at` (school-local, weekdays), or None while it is
-        open. Holidays of the school calendar are not known here yet."""
+    def office_next_open(
+        self,
+        at: datetime.datetime,
+        *,
+        opens_at: datetime.time | None = None,
+        closes_at: datetime.time | None = None,
+    ) -> datetime.datetime | None:
+        """When the office (or one person, with their own hours) next opens after `at`,
+        school-local, on a school day; None while it is open."""
+        opens_at = opens_at or self.office_opens_at
+        closes_at = closes_at or self.office_closes_at
         zone = zoneinfo.ZoneInfo(self.timezone)
         local = at.astimezone(zone)
-        if local.weekday() < 5 and self.office_opens_at <= local.time() < self.office_closes_at:
+        if self.is_school_day(local.date()) and opens_at <= local.time() < closes_at:
             return None
         day = local.date()
-        if local.time() >= self.office_opens_at:
+        if local.time() >= opens_at:
             day += datetime.timedelta(days=1)
-        while day.weekday() >= 5:
+        for _day in range(366):  # a year of holidays at most
+            if self.is_school_day(day):
+                break
             day += datetime.timedelta(days=1)
-        return datetime.datetime.combine(day, self.office_opens_at, tzinfo=zone)
+        return datetime.datetime.combine(day, opens_at, tzinfo=zone)
+
+
+class SchoolHoliday(models.Model):
+    """Days of the school calendar the office is closed (a holiday, a break): answer times do
+    not count them and a family writing then is told when the office opens."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="holidays")
+    name = models.CharField(_("name"), max_length=100)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+
+    class Meta:
+        ordering = ["starts_on"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("ends_on")), name="holiday_dates_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Staff(models.Model):
@@ -217,12 +266,23 @@ class Staff(models.Model):
         blank=True,
         related_name="staff_member",
     )
+    office_opens_at = models.TimeField(  # their own hours; empty: the school's
+        _("office hours from"), null=True, blank=True
+    )
+    office_closes_at = models.TimeField(_("office hours until"), null=True, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["family_name", "given_name"]
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(office_opens_at__isnull=True, office_closes_at__isnull=True)
+                | Q(office_opens_at__lt=models.F("office_closes_at")),
+                name="staff_office_hours_both_in_order",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}"

@@ -95,3 +95,47 @@ def test_only_admins_see_the_overdue_list(client, world, waiting, key):
     client.post(reverse("messaging:reassign", args=[waiting.pk]), {"staff": world.teacher.pk})
     waiting.refresh_from_db()
     assert waiting.owner == world.teacher
+
+
+def test_holidays_of_the_school_calendar_do_not_count(world):
+    from portal.models import SchoolHoliday
+
+    school = world.north
+    school.timezone = "America/Chicago"
+    school.save()
+    SchoolHoliday.objects.create(
+        school=school,
+        name="Thanksgiving break",
+        starts_on=dt.date(2026, 11, 26),
+        ends_on=dt.date(2026, 11, 27),
+    )
+    wednesday_3pm = dt.datetime(2026, 11, 25, 15, 0, tzinfo=CHICAGO)
+    monday_10am = dt.datetime(2026, 11, 30, 10, 0, tzinfo=CHICAGO)
+    assert school.school_seconds_between(wednesday_3pm, monday_10am) / 3600 == 3
+    assert school.office_next_open(wednesday_3pm.replace(hour=17)) == (
+        dt.datetime(2026, 11, 30, 8, 0, tzinfo=CHICAGO)
+    )
+
+
+def test_a_staff_members_own_office_hours_decide_when_the_family_hears_back(
+    world, celery_eager, django_capture_on_commit_callbacks
+):
+    # The school's office is open all day; the teacher answers one hour a day, not this one.
+    school = world.north
+    school.office_opens_at, school.office_closes_at = dt.time(0, 0), dt.time(23, 59)
+    school.save()
+    hour_now = dt.datetime.now(zoneinfo.ZoneInfo(school.timezone)).hour
+    teacher_hour = 6 if hour_now == 13 else 13
+    world.teacher.office_opens_at = dt.time(teacher_hour, 0)
+    world.teacher.office_closes_at = dt.time(teacher_hour + 1, 0)
+    world.teacher.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        thread = thread_start(
+            actor=world.users["parent"],
+            student=world.ana,
+            staff=[world.teacher],
+            subject="Homework",
+            body="A question",
+        )
+    ack = thread.messages.get(event=Message.Event.ACKNOWLEDGED)
+    assert dt.datetime.fromisoformat(ack.body).time() == world.teacher.office_opens_at
