@@ -211,7 +211,7 @@ def index(request):
 def compose(request):
     """Write an announcement: "Check audience" shows who it reaches before "Send" sends it."""
     form = _compose_form(request)
-    audience, checked = None, ""
+    audience, checked, preview = None, "", []
     if request.method == "POST" and form.is_valid():
         arguments = form.audience_arguments()
         key = form.audience_key()
@@ -234,6 +234,9 @@ def compose(request):
                 messages.info(request, _("The audience changed: check it again, then send."))
             audience = broadcasts.broadcast_audience(actor=request.user, **arguments)
             checked = key
+            preview = broadcasts.broadcast_preview(
+                school=arguments["school"], body=form.cleaned_data["body"], audience=audience
+            )
         except MessagingError as error:
             form.add_error(None, str(error))
     left = None
@@ -241,10 +244,20 @@ def compose(request):
     if form.schools:
         school = next(iter(form.schools.values()))
         left = broadcasts.broadcasts_left_today(sender_id=access.staff_id, school=school)
+    context = {
+        "form": form,
+        "audience": audience,
+        "checked": checked,
+        "left_today": left,
+        "preview": preview,
+        "preview_pending": any(family.text is None for family in preview),
+    }
+    if request.headers.get("X-Requested-With") == "fetch" and preview:
+        return render(request, "messaging/_preview.html", context)
     return render(
         request,
         "messaging/broadcasts/compose.html",
-        {"form": form, "audience": audience, "checked": checked, "left_today": left},
+        context,
         status=400 if form.errors else 200,
     )
 

@@ -37,7 +37,13 @@ from messaging.models import (
     SmsConsent,
     Thread,
 )
-from messaging.services import MessagingError, _body_check, message_post, reader_language
+from messaging.services import (
+    MessagingError,
+    _body_check,
+    glossary_terms,
+    message_post,
+    reader_language,
+)
 from portal import permissions
 from portal.models import Guardian, GuardianLink, School, Section, Staff, Student
 
@@ -450,6 +456,19 @@ def broadcast_mark_read(*, actor, broadcast: Broadcast) -> None:
     ).update(read_at=timezone.now())
     if broadcast.thread_id:
         in_app_mark_read(guardian_id=access.guardian_id, thread_id=broadcast.thread_id)
+
+
+def broadcast_preview(*, school: School, body: str, audience: Audience) -> list:
+    """The announcement as each language's families will receive it (see messaging.preview)."""
+    from messaging.preview import message_preview
+
+    return message_preview(
+        author=school.name,
+        body=body.strip(),
+        source=school.default_language,
+        families_by_language=audience.by_language,
+        terms=glossary_terms(school=school, people=[]),
+    )
 
 
 # ---- Progress ---------------------------------------------------------------------------------

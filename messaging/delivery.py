@@ -233,6 +233,16 @@ def _translated_body(message: Message, language: str, now: datetime.datetime) ->
     return gettext("(Not translated yet; the original follows.)") + "\n" + message.body
 
 
+def staff_signature(staff, school: School) -> str:
+    """How a staff member signs a text: "Ms Rivera (North Elementary)"."""
+    return f"{staff} ({school.name})"
+
+
+def family_text(*, author: str, body: str) -> str:
+    """A text as a family receives it: who wrote it, then the words."""
+    return f"{author}: {body}"
+
+
 def delivery_text(delivery: Delivery, *, now: datetime.datetime | None = None) -> str | None:
     """What the family receives, in its language; None while the translation is still due."""
     now = now or timezone.now()
@@ -258,13 +268,13 @@ def delivery_text(delivery: Delivery, *, now: datetime.datetime | None = None) -
         body = _translated_body(message, delivery.guardian.preferred_language, now)
         if body is None:
             return None
-        if thread.kind == Thread.Kind.BROADCAST or message.author_staff is None:
-            author = school.name
-        else:
-            author = f"{message.author_staff} ({school.name})"
         if message.author_guardian is not None:
             author = str(message.author_guardian)
-        text = f"{author}: {body}"
+        elif thread.kind == Thread.Kind.BROADCAST or message.author_staff is None:
+            author = school.name
+        else:
+            author = staff_signature(message.author_staff, school)
+        text = family_text(author=author, body=body)
         if len(text) > MAX_BODY_CHARS:  # a translation can run longer than the original
             link = settings.PUBLIC_BASE_URL + reverse("messaging:thread", args=[thread.pk])
             text = text[: MAX_BODY_CHARS - len(link) - 2] + "… " + link

@@ -3,6 +3,7 @@ whatever the number of threads and messages."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -20,10 +21,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from messaging.delivery import staff_signature
 from messaging.models import Message, MessageTranslation, Participant, Thread
-from messaging.services import reader_language
+from messaging.preview import message_preview
+from messaging.services import glossary_terms, reader_language, thread_people
 from portal import permissions
-from portal.models import Guardian
+from portal.models import Guardian, Staff
 
 PAGE_SIZE = 25
 EPOCH = Value("1970-01-01T00:00:00Z", output_field=DateTimeField())
@@ -201,3 +204,21 @@ def overdue_for_admin(user, *, at=None) -> list[OverdueThread]:
         if hours >= thread.school.answer_target_hours:
             overdue.append(OverdueThread(thread, hours))
     return overdue
+
+
+def previews_for_thread(*, user, thread: Thread, body: str) -> list:
+    """A staff member's draft reply as each language's families in the thread will receive it."""
+    access = permissions.access_for(user)
+    staff = Staff.objects.get(pk=access.staff_id)
+    languages = Counter(
+        Guardian.objects.filter(
+            participations__thread=thread, participations__is_muted=False, is_active=True
+        ).values_list("preferred_language", flat=True)
+    )
+    return message_preview(
+        author=staff_signature(staff, thread.school),
+        body=body.strip(),
+        source=thread.school.default_language,
+        families_by_language=dict(languages),
+        terms=glossary_terms(school=thread.school, people=thread_people(thread)),
+    )

@@ -516,13 +516,18 @@ def thread_reassign(*, actor, thread: Thread, staff: Staff) -> Thread:
     return thread
 
 
-def _glossary(message: Message) -> list[str]:
-    """What machine translation must leave alone: the names of the people in the thread, of its
-    student and school, and the school's own list. Longest first, so "Ana María" wins over
-    "Ana"."""
-    thread = message.thread
-    names = {thread.school.name}
-    names.update(line.strip() for line in thread.school.do_not_translate.splitlines())
+def glossary_terms(*, school: School, people: Iterable[tuple[str, str]]) -> list[str]:
+    """What machine translation must leave alone: the names of the people (given, family), the
+    school's name and its own list. Longest first, so "Ana María" wins over "Ana"."""
+    names = {school.name}
+    names.update(line.strip() for line in school.do_not_translate.splitlines())
+    for given_name, family_name in people:
+        names.update((given_name, family_name, f"{given_name} {family_name}"))
+    return sorted((name for name in names if len(name) > 1), key=len, reverse=True)
+
+
+def thread_people(thread: Thread) -> list[tuple[str, str]]:
+    """(given, family) names of a thread's people and its student."""
     people = [
         *Staff.objects.filter(participations__thread=thread).values_list(
             "given_name", "family_name"
@@ -533,9 +538,12 @@ def _glossary(message: Message) -> list[str]:
     ]
     if thread.student_id:
         people.append((thread.student.given_name, thread.student.family_name))
-    for given_name, family_name in people:
-        names.update((given_name, family_name, f"{given_name} {family_name}"))
-    return sorted((name for name in names if len(name) > 1), key=len, reverse=True)
+    return people
+
+
+def _glossary(message: Message) -> list[str]:
+    thread = message.thread
+    return glossary_terms(school=thread.school, people=thread_people(thread))
 
 
 def _protect(text: str, terms: list[str]) -> tuple[str, dict[str, str]]:

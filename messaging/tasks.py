@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from messaging import broadcasts, delivery, inbound, services
+from messaging import broadcasts, delivery, inbound, preview, services
 from messaging.services import message_translate
 from messaging.translation import TranslationUnavailable
 
@@ -19,6 +19,20 @@ def message_translate_task(message_id: int) -> None:
     failing, the sweeper sends the original with a note after TRANSLATION_WAIT_SECONDS."""
     message_translate(message_id=message_id)
     delivery.deliveries_dispatch(message_id=message_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(TranslationUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=20,
+    max_retries=3,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def preview_translate_task(key: str, body: str, source: str, target: str, terms: list) -> None:
+    """Translates a draft for "preview as the family sees it"; the result waits in the cache."""
+    preview.draft_translate(key=key, body=body, source=source, target=target, terms=terms)
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)

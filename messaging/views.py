@@ -84,6 +84,8 @@ def thread(request, thread_id: int):
         # a family reads an announcement, and answers it, on the announcement's own page
         return redirect("broadcasts:read", broadcast_id=view.thread.broadcast.pk)
     form = MessageForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "preview":
+        return _thread_preview(request, view, form)
     if request.method == "POST" and form.is_valid():
         try:
             services.message_post(
@@ -103,6 +105,24 @@ def thread(request, thread_id: int):
         context["loop_in_form"] = LoopInForm(colleagues=_colleagues(view))
         context["check_in"] = view.thread.check_ins.filter(is_active=True).first()
         context["check_in_form"] = CheckInForm()
+    return render(request, "messaging/thread.html", context, status=400 if form.errors else 200)
+
+
+def _thread_preview(request, view: selectors.ThreadView, form: MessageForm):
+    """The reply as each family of the thread will receive it; nothing is sent."""
+    if not view.is_staff_reader:
+        raise Http404
+    context = {"view": view, "form": form}
+    if form.is_valid() and not form.cleaned_data["is_internal"]:
+        previews = selectors.previews_for_thread(
+            user=request.user, thread=view.thread, body=form.cleaned_data["body"]
+        )
+        context.update(preview=previews, preview_pending=any(p.text is None for p in previews))
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render(request, "messaging/_preview.html", context)
+    context["loop_in_form"] = LoopInForm(colleagues=_colleagues(view))
+    context["check_in"] = view.thread.check_ins.filter(is_active=True).first()
+    context["check_in_form"] = CheckInForm()
     return render(request, "messaging/thread.html", context, status=400 if form.errors else 200)
 
 
