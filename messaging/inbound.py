@@ -39,7 +39,7 @@ from messaging.models import (
     Participant,
     Thread,
 )
-from messaging.services import _write
+from messaging.services import _write, translation_flag_by_text
 from portal.languages import family_language_codes
 from portal.models import Guardian, School, Staff, Student
 
@@ -78,6 +78,7 @@ SPANISH_WORDS = {
     "NOTICIAS SÍ",
     "NOTICIAS ON",
 }
+CONFUSING_WORDS = {"?", "¿?", "？"}  # "this translation is confusing"
 LANG_KEYWORD = re.compile(r"^(?:LANG|IDIOMA)\s+([A-Za-z_-]{2,10})$", re.IGNORECASE)
 
 # Handlers tried before threads, in order: each gets the text and returns True when it took it
@@ -247,6 +248,26 @@ def _keyword(inbound: InboundSms, guardian: Guardian | None) -> bool:
     return True
 
 
+def _confusing(inbound: InboundSms, guardian: Guardian | None) -> bool:
+    """A family texts "?" (or "¿?"): the last text translated for them was confusing."""
+    if guardian is None or inbound.body.strip() not in CONFUSING_WORDS:
+        return False
+    flagged = translation_flag_by_text(guardian=guardian, phone=inbound.from_phone)
+    if flagged is None:
+        return False  # nothing of theirs was translated: a plain "?" for the thread
+    school = inbound.school.name if inbound.school else gettext("School")
+    with translation.override(guardian.preferred_language):
+        _reply(
+            inbound,
+            gettext(
+                "%(school)s: thank you. Someone who speaks your language will look at the "
+                "translation and write to you."
+            )
+            % {"school": school},
+        )
+    return True
+
+
 def _guardians_of(inbound: InboundSms, school: School | None):
     guardians = Guardian.objects.filter(phone=inbound.from_phone, is_active=True)
     if school is not None:
@@ -397,7 +418,7 @@ def inbound_sms_route(*, inbound_id: int) -> str:
             inbound.school = schools[0] if len(schools) == 1 else None
         inbound.routed_at = timezone.now()
         inbound.status = InboundSms.Status.ROUTED
-        if _keyword(inbound, inbound.guardian):
+        if _keyword(inbound, inbound.guardian) or _confusing(inbound, inbound.guardian):
             inbound.route = InboundSms.Route.KEYWORD
         elif any(handler(inbound) for handler in inbound_handlers):
             inbound.route = InboundSms.Route.SURVEY

@@ -392,7 +392,11 @@ def translation_flag(*, actor, message: Message) -> MessageTranslation:
     me = _participant(actor, thread)
     if me is None or me.guardian is None:
         raise MessagingError(_("Only the family can flag a translation it received."))
-    shown = message.translations.filter(language=me.guardian.preferred_language).first()
+    return _translation_flag(thread=thread, message=message, guardian=me.guardian)
+
+
+def _translation_flag(*, thread: Thread, message: Message, guardian: Guardian):
+    shown = message.translations.filter(language=guardian.preferred_language).first()
     if shown is None or message.is_internal:
         raise MessagingError(_("This message was not translated for you."))
     if shown.flagged_at is None:
@@ -400,6 +404,33 @@ def translation_flag(*, actor, message: Message) -> MessageTranslation:
         shown.save(update_fields=["flagged_at"])
         _event(thread, Message.Event.TRANSLATION_FLAGGED, body=str(message.pk), is_internal=True)
     return shown
+
+
+@transaction.atomic
+def translation_flag_by_text(*, guardian: Guardian, phone: str) -> MessageTranslation | None:
+    """A family texts "?" about the last translated text the school sent to its number: that
+    translation is flagged as for `translation_flag`. None when no text of theirs was
+    translated."""
+    from messaging.models import Delivery
+
+    last = (
+        Delivery.objects.filter(
+            guardian=guardian,
+            channel=Delivery.Channel.SMS,
+            address=phone,
+            status__in=["sent", "delivered", "undelivered"],
+            message__translations__language=guardian.preferred_language,
+        )
+        .select_related("message")
+        .order_by("-pk")
+        .first()
+    )
+    if last is None:
+        return None
+    thread = (
+        Thread.objects.select_for_update().select_related("school").get(pk=last.message.thread_id)
+    )
+    return _translation_flag(thread=thread, message=last.message, guardian=guardian)
 
 
 @transaction.atomic

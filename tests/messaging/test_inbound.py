@@ -234,3 +234,18 @@ def test_status_callback_needs_twilios_signature(client, settings):
     assert client.post(url, params).status_code == 403
     signature = twilio_signature(url=settings.PUBLIC_BASE_URL + url, params=params)
     assert client.post(url, params, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 204
+
+
+def test_a_question_mark_flags_the_last_translation_the_family_received(
+    awake, sms, texts, fake_libretranslate, django_capture_on_commit_callbacks
+):
+    world = awake
+    world.parent.preferred_language = "es"
+    world.parent.save()
+    thread = teacher_writes(world, django_capture_on_commit_callbacks)
+    sms(world.parent.phone, " ? ")
+    translation = thread.messages.get(author_staff=world.teacher).translations.get(language="es")
+    assert translation.flagged_at is not None
+    assert thread.messages.filter(event="translation_flagged", is_internal=True).count() == 1
+    assert texts[-1].to == world.parent.phone and "North Elementary" in texts[-1].body
+    assert not thread.messages.filter(author_guardian=world.parent).exists()
