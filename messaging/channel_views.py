@@ -102,7 +102,7 @@ def email_unsubscribe(request, token: str):
         raise Http404
     done = False
     if request.method == "POST":
-        guardian_email_unsubscribe(guardian=guardian, via="email-unsubscribe")
+        guardian_email_unsubscribe(guardian=guardian, via="email")
         done = True
     guardian.refresh_from_db()
     with translation.override(guardian.preferred_language):

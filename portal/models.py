@@ -599,7 +599,7 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    via = models.CharField(max_length=16, default="web")  # web, sms, admin, import
+    via = models.CharField(max_length=16, default="web")  # web, sms, email, admin, import
     action = models.CharField(max_length=64)  # e.g. guardian.language_set
     guardian = models.ForeignKey(
         Guardian, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
