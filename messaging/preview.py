@@ -82,11 +82,17 @@ def message_preview(
     source: str,
     families_by_language: dict[str, int],
     terms: list[str],
+    human: dict[str, str] | None = None,
 ) -> list[FamilyPreview]:
-    """The text each language's families will receive, most families first."""
+    """The text each language's families will receive, most families first; `human` holds the
+    texts people translated (a template's), used where there is one."""
+    human = human or {}
     previews = []
     for language, families in sorted(families_by_language.items(), key=lambda item: -item[1]):
-        text, is_machine = _translation(body=body, source=source, target=language, terms=terms)
+        if language in human and language != source:
+            text, is_machine = human[language], False
+        else:
+            text, is_machine = _translation(body=body, source=source, target=language, terms=terms)
         full = text if text is None else family_text(author=author, body=text)
         counted = sms_segments(full) if full is not None else None
         previews.append(

@@ -24,8 +24,15 @@ from django.db.models.functions import Coalesce
 from messaging.delivery import staff_signature
 from messaging.models import Message, MessageTranslation, Participant, Thread
 from messaging.preview import message_preview
-from messaging.services import glossary_terms, reader_language, thread_people
+from messaging.services import (
+    glossary_terms,
+    reader_language,
+    template_fill,
+    template_for,
+    thread_people,
+)
 from portal import permissions
+from portal.languages import family_language_codes
 from portal.models import Guardian, Staff
 
 PAGE_SIZE = 25
@@ -208,17 +215,67 @@ def overdue_for_admin(user, *, at=None) -> list[OverdueThread]:
 
 def previews_for_thread(*, user, thread: Thread, body: str) -> list:
     """A staff member's draft reply as each language's families in the thread will receive it."""
-    access = permissions.access_for(user)
-    staff = Staff.objects.get(pk=access.staff_id)
-    languages = Counter(
-        Guardian.objects.filter(
-            participations__thread=thread, participations__is_muted=False, is_active=True
-        ).values_list("preferred_language", flat=True)
+    families = Guardian.objects.filter(
+        participations__thread=thread, participations__is_muted=False, is_active=True
     )
+    return _previews(
+        user=user,
+        school=thread.school,
+        families=families,
+        people=thread_people(thread),
+        body=body,
+    )
+
+
+def previews_for_new_thread(
+    *, user, student, guardians: list[Guardian], body: str, template=None
+) -> list:
+    """A staff member's first message to a student's families, as each language's families will
+    receive it: a template sent unchanged in the human translation people wrote, where there is
+    one."""
+    families = Guardian.objects.filter(pk__in=[guardian.pk for guardian in guardians])
+    people = [(student.given_name, student.family_name)]
+    people += [(guardian.given_name, guardian.family_name) for guardian in guardians]
+    return _previews(
+        user=user,
+        school=student.school,
+        families=families,
+        people=people,
+        body=body,
+        human=_template_texts(template, student=student, body=body),
+    )
+
+
+def _template_texts(template, *, student, body: str) -> dict[str, str]:
+    """The human translations of a template, filled for the student, when `body` is the template
+    unchanged (as `services.thread_start` decides)."""
+    if template is None:
+        return {}
+    school = student.school
+    original = template_for(template=template, language=school.default_language)
+    filled = original and template_fill(
+        original[1], student=student, school=school, language=school.default_language
+    )
+    if not filled or filled.strip() != body.strip():
+        return {}
+    texts = {}
+    for language in family_language_codes():
+        translated = template_for(template=template, language=language)
+        if translated:
+            texts[language] = template_fill(
+                translated[1], student=student, school=school, language=language
+            )
+    return texts
+
+
+def _previews(*, user, school, families, people, body: str, human=None) -> list:
+    staff = Staff.objects.get(pk=permissions.access_for(user).staff_id)
+    languages = Counter(families.values_list("preferred_language", flat=True))
     return message_preview(
-        author=staff_signature(staff, thread.school),
+        author=staff_signature(staff, school),
         body=body.strip(),
-        source=thread.school.default_language,
+        source=school.default_language,
         families_by_language=dict(languages),
-        terms=glossary_terms(school=thread.school, people=thread_people(thread)),
+        terms=glossary_terms(school=school, people=people),
+        human=human or {},
     )

@@ -203,7 +203,21 @@ def new_thread(request, student_id: int):
             ),
         }
     form = NewThreadForm(request.POST or None, initial=initial, recipient_choices=choices)
-    if request.method == "POST" and form.is_valid():
+    preview = []
+    wants_preview = request.method == "POST" and request.POST.get("action") == "preview"
+    if wants_preview and as_staff and form.is_valid():
+        ids = [int(value) for value in form.cleaned_data["recipients"] if value.isdigit()]
+        preview = selectors.previews_for_new_thread(
+            user=request.user,
+            student=student,
+            guardians=list(permissions.guardians_visible_to(request.user).filter(pk__in=ids)),
+            body=form.cleaned_data["body"],
+            template=template,
+        )
+        context = {"preview": preview, "preview_pending": any(p.text is None for p in preview)}
+        if request.headers.get("X-Requested-With") == "fetch":
+            return render(request, "messaging/_preview.html", context)
+    elif request.method == "POST" and not wants_preview and form.is_valid():
         chosen = form.cleaned_data["recipients"]
         ids = [int(value) for value in chosen if value.isdigit()]
         try:
@@ -230,7 +244,14 @@ def new_thread(request, student_id: int):
     return render(
         request,
         "messaging/new_thread.html",
-        {"form": form, "student": student, "as_staff": as_staff, "template_form": template_form},
+        {
+            "form": form,
+            "student": student,
+            "as_staff": as_staff,
+            "template_form": template_form,
+            "preview": preview,
+            "preview_pending": any(family.text is None for family in preview),
+        },
     )
 
 

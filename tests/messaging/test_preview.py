@@ -113,3 +113,35 @@ def test_compose_page_shows_the_preview_after_the_audience_check(
     ).content.decode()
     assert "Preview as each family sees it" in page
     assert "North Elementary: Field trip on Friday." in page
+
+
+def test_a_first_message_from_a_template_previews_the_human_translation(
+    world, client, fake_libretranslate, celery_eager
+):
+    from messaging.models import MessageTemplate, Thread
+
+    template = MessageTemplate.objects.create(
+        school=world.north,
+        name="Absence",
+        subject_en="Absence",
+        body_en="{student_first_name} was absent today.",
+        subject_es="Ausencia",
+        body_es="{student_first_name} faltó hoy a clases.",
+    )
+    world.parent.preferred_language = "es"
+    world.parent.save()
+    client.force_login(world.users["teacher"])
+    page = client.post(
+        reverse("messaging:new_thread", args=[world.ana.pk]) + f"?template={template.pk}",
+        {
+            "recipients": [str(world.parent.pk)],
+            "subject": "Absence",
+            "body": "Ana was absent today.",
+            "template": template.pk,
+            "action": "preview",
+        },
+    ).content.decode()
+    assert "(North Elementary): Ana faltó hoy a clases." in page
+    assert "Machine translation" not in page
+    assert fake_libretranslate.translations() == []
+    assert not Thread.objects.exists()
