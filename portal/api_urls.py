@@ -24,6 +24,9 @@ router.register("sections", api.SectionViewSet, basename="section")
 router.register("students", api.StudentViewSet, basename="student")
 router.register("guardians", api.GuardianViewSet, basename="guardian")
 router.register("threads", messaging_api.ThreadViewSet, basename="thread")
+router.register("broadcasts", messaging_api.BroadcastViewSet, basename="broadcast")
+router.register("announcements", messaging_api.AnnouncementViewSet, basename="announcement")
+router.register("templates", messaging_api.MessageTemplateViewSet, basename="template")
 
 app_name = "api"
 urlpatterns = [
