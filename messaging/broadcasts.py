@@ -293,6 +293,8 @@ def broadcast_create(
     body = _body_check(body)
     if is_urgent and ROLE.ADMIN not in roles:
         raise BroadcastError(_("Only school admins can send urgent announcements."))
+    if scheduled_at is not None and scheduled_at <= timezone.now():
+        raise BroadcastError(_("Choose a time ahead, or leave it empty to send at once."))
     # The sender's row lock makes two announcements written at once count one after the other.
     sender = Staff.objects.select_for_update().get(pk=access.staff_id)
     if broadcasts_left_today(sender_id=sender.pk, school=school) == 0:
@@ -309,7 +311,7 @@ def broadcast_create(
     )
     if audience.reached == 0:
         raise BroadcastError(_("Nobody in this audience can be reached."))
-    is_later = scheduled_at is not None and scheduled_at > timezone.now()
+    is_later = scheduled_at is not None
     broadcast = Broadcast.objects.create(
         school=school,
         sender=sender,

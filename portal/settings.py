@@ -228,7 +228,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "School–family portal API",
     "DESCRIPTION": (
         "Read the schools, sections, students and guardians you may see, and who you are; read "
-        "and write the conversations you take part in. "
+        "and write the conversations you take part in; staff send and follow announcements and "
+        "read message templates, families read the announcements they received and answer. "
         "Authenticate with the portal's session or with `Authorization: Token <key>` (staff ask "
         "an administrator for one). Every list shows only what your roles allow; any other id "
         "answers 404."

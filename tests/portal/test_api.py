@@ -466,6 +466,17 @@ def test_the_schema_is_public_and_names_every_v1_endpoint():
             f"/api/v1/threads/{{id}}/{action}/"
             for action in ("messages", "participants", "read", "archive")
         ),
+        "/api/v1/broadcasts/",
+        "/api/v1/broadcasts/audience/",
+        "/api/v1/broadcasts/{id}/",
+        "/api/v1/broadcasts/{id}/progress/",
+        "/api/v1/broadcasts/{id}/recipients/",
+        "/api/v1/announcements/",
+        "/api/v1/announcements/{id}/",
+        "/api/v1/announcements/{id}/read/",
+        "/api/v1/announcements/{id}/reply/",
+        "/api/v1/templates/",
+        "/api/v1/templates/{id}/",
     }
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
