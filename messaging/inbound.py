@@ -200,14 +200,15 @@ def _keyword(inbound: InboundSms, guardian: Guardian | None) -> bool:
             keyword=keyword,
         )
     language = _answer_language(keyword, guardian)
-    if language_match and guardian is not None:
+    if language_match:
         wanted = language_match.group(1).lower().replace("_", "-")
         codes = {code.lower(): code for code in family_language_codes()}
-        if wanted in codes:
-            from portal.services import guardian_language_set
-
+        if wanted in codes:  # answered in the language asked for, known number or not
             language = codes[wanted]
-            guardian_language_set(guardian=guardian, language=language, actor=None, via="sms")
+            if guardian is not None:
+                from portal.services import guardian_language_set
+
+                guardian_language_set(guardian=guardian, language=language, actor=None, via="sms")
     with translation.override(language):
         office = str(school.office_phone) if school and school.office_phone else ""
         texts = {

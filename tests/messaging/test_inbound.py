@@ -132,8 +132,8 @@ def test_stop_in_any_case_opts_the_number_out_and_is_confirmed(world, sms, texts
 
 def test_spanish_stop_is_confirmed_in_spanish_and_start_brings_texts_back(world, sms, texts):
     sms(world.parent.phone, "parar", sid="SM" + "a" * 32)
-    assert "START" in texts[-1].body and "North Elementary" in texts[-1].body
-    assert texts[-1].body != "North Elementary: you will get no more texts from us."
+    assert texts[-1].body.startswith("North Elementary: ya no le enviaremos mensajes.")
+    assert "START (o COMENZAR)" in texts[-1].body
     sms(world.parent.phone, "START", sid="SM" + "b" * 32)
     consent = SmsConsent.objects.get(school=world.north, phone=world.parent.phone)
     assert not consent.is_opted_out
@@ -249,3 +249,9 @@ def test_a_question_mark_flags_the_last_translation_the_family_received(
     assert thread.messages.filter(event="translation_flagged", is_internal=True).count() == 1
     assert texts[-1].to == world.parent.phone and "North Elementary" in texts[-1].body
     assert not thread.messages.filter(author_guardian=world.parent).exists()
+
+
+def test_an_unknown_number_asking_for_spanish_is_answered_in_spanish(world, sms, texts):
+    sms("+16175559998", "idioma es")
+    assert texts[-1].to == "+16175559998"
+    assert "celular" in texts[-1].body  # the Spanish answer: this number is not on file
