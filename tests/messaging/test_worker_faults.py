@@ -286,7 +286,6 @@ def test_a_worker_killed_mid_broadcast_leaves_every_family_one_text(
     print(f"\nkilled at {at_kill}; a new worker and the sweeper then: {outcome}")
     log = f"{first.log_tail()}\n---\n{second.log_tail()}"
     assert_every_family_has_one_text(fake_twilio, phones, broadcast, log)
-    # The two the dead worker left `sending` were found at Twilio, not sent again.
     # The two the dead worker left `sending` were looked up at Twilio: found there and recorded,
     # or not found and sent again (the kill came before the request left).
     resolved = Counter()
