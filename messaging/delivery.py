@@ -328,6 +328,9 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
         if delivery is None:
             return "not-queued"
         if delivery.next_attempt_at and delivery.next_attempt_at > now:
+            # Handed over early (a clock ahead, a retry's countdown cut short): the sweeper
+            # hands it over again once it is due.
+            Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=None)
             return "not-due"
         refusal = _refusal(delivery)
         if refusal is not None:

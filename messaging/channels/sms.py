@@ -311,7 +311,24 @@ def twilio_signature_valid(*, url: str, params: dict[str, str], signature: str) 
 BACKENDS = {"console": ConsoleBackend, "memory": MemoryBackend, "twilio": TwilioBackend}
 
 
+_backends: dict[tuple, SmsBackend] = {}
+
+
 def sms_backend() -> SmsBackend:
+    """The backend SMS_BACKEND names, one per process and configuration, so a worker keeps its
+    connection to Twilio open from one text to the next instead of opening one per text."""
     name = settings.SMS_BACKEND
-    backend_class = BACKENDS.get(name) or import_string(name)
-    return backend_class()
+    key = (
+        name,
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        settings.TWILIO_API_BASE_URL,
+        settings.TWILIO_MESSAGING_SERVICE_SID,
+        settings.TWILIO_FROM_NUMBER,
+        settings.TWILIO_TIMEOUT_SECONDS,
+    )
+    if key not in _backends:
+        backend_class = BACKENDS.get(name) or import_string(name)
+        _backends.clear()  # settings changed (tests): the old one is of no use
+        _backends[key] = backend_class()
+    return _backends[key]
