@@ -53,8 +53,9 @@ from tests.fakes import libretranslate, twilio
 
 FAMILIES = 10_000
 LANGUAGES = ["es", "vi", "ar", "zh-hans", "so"]  # none of them the school's English
-# Prefork processes of the worker, and threads of the bare loop. On this 2-core machine 4 beat
-# 2 (a task waits on Postgres, Redis and HTTP for much of its time) and 8 gained nothing.
+# Prefork processes of the worker, and threads of the bare loop. 4 on this 2-core machine: a task
+# spends much of its time waiting on Postgres, Redis and HTTP, so 2 would leave the cores idle.
+# (Chosen by that reasoning, not yet by measuring 2 against 4 and 8.)
 WORKER_CONCURRENCY = 4
 REDIS_DB = 15  # kept apart from the tests' and the demo's database 0
 QUEUES = ["sms", "sms_urgent", "translation", "default", "email"]

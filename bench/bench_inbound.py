@@ -38,8 +38,9 @@ from twilio.request_validator import RequestValidator
 
 from messaging.models import InboundSms
 
-# gunicorn: on this 2-core machine 2 gthread workers of 4 threads answered the webhook faster
-# than 4 sync workers (which also cannot keep connections alive), and more gained nothing.
+# gunicorn: one process a core with 4 threads each (gthread), so a request waiting on Postgres or
+# Redis leaves the core to another, and connections stay open as Twilio's do (sync workers close
+# each one). Not yet measured against 4 sync workers.
 GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 4
 CONCURRENCY = 8  # connections the load generator keeps busy
