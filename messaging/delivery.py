@@ -151,19 +151,31 @@ def _enqueue(rows: Iterable[tuple[int, str, bool]], *, countdown: float | None =
 
     from messaging.tasks import delivery_send_task
 
-    handed = []
+    rows = list(rows)
+    # Noted before the hand-over, never after: a worker claims a delivery the moment its task is
+    # published, and an UPDATE still running then would hold the very row that the worker's
+    # SKIP LOCKED claim passes over, leaving the delivery to the sweeper a lease later.
+    noted = bool(rows) and not settings.CELERY_TASK_ALWAYS_EAGER
+    if noted:
+        Delivery.objects.filter(pk__in=[row[0] for row in rows]).update(enqueued_at=timezone.now())
+    handed = 0
     try:
-        for delivery_id, delivery_channel, is_urgent in rows:
-            delivery_send_task.apply_async(
-                (delivery_id,), queue=_queue(delivery_channel, is_urgent), countdown=countdown
-            )
-            handed.append(delivery_id)
+        # One broker connection for the whole batch, not one per task.
+        with delivery_send_task.app.producer_or_acquire() as producer:
+            for delivery_id, delivery_channel, is_urgent in rows:
+                delivery_send_task.apply_async(
+                    (delivery_id,),
+                    queue=_queue(delivery_channel, is_urgent),
+                    countdown=countdown,
+                    producer=producer,
+                )
+                handed += 1
     except OperationalError as error:
         logger.warning("broker unavailable, the sweeper will hand deliveries over: %s", error)
-    finally:
-        if handed and not settings.CELERY_TASK_ALWAYS_EAGER:
-            Delivery.objects.filter(pk__in=handed).update(enqueued_at=timezone.now())
-    return len(handed)
+        if noted:  # what was not handed over is the sweeper's at its next run
+            left = [row[0] for row in rows[handed:]]
+            Delivery.objects.filter(pk__in=left, status=STATUS.QUEUED).update(enqueued_at=None)
+    return handed
 
 
 def deliveries_dispatch(*, message_id: int) -> int:
