@@ -400,7 +400,33 @@ def broadcasts_send_due(*, now: datetime.datetime | None = None) -> int:
             return sent
 
 
-# ---- A family's answer ------------------------------------------------------------------------
+# ---- A family's answer ----
+
+
+def reply_thread_open(recipient: BroadcastRecipient, *, created_by=None) -> Thread:
+    """The direct thread between a family and an announcement's sender, where the family's
+    answers go (by page, API or text): the one it has, or a new one the sender owns. Call with
+    the recipient row locked."""
+    thread = recipient.reply_thread
+    if thread is not None and not thread.is_archived:
+        return thread
+    thread = Thread.objects.create(
+        school_id=recipient.broadcast.school_id,
+        student_id=recipient.student_id,
+        subject=f"Re: {recipient.broadcast.subject}"[:200],
+        kind=Thread.Kind.DIRECT,
+        created_by=created_by,
+        owner_id=recipient.broadcast.sender_id,
+    )
+    Participant.objects.bulk_create(
+        [
+            Participant(thread=thread, staff_id=recipient.broadcast.sender_id),
+            Participant(thread=thread, guardian_id=recipient.guardian_id),
+        ]
+    )
+    recipient.reply_thread = thread
+    recipient.save(update_fields=["reply_thread"])
+    return thread
 
 
 @transaction.atomic
@@ -424,23 +450,7 @@ def broadcast_reply(*, actor, broadcast: Broadcast, body: str) -> Thread:
     if recipient is None:
         raise BroadcastError(_("This announcement was not sent to you."))
     body = _body_check(body)
-    thread = recipient.reply_thread
-    if thread is None or thread.is_archived:
-        thread = Thread.objects.create(
-            school_id=recipient.broadcast.school_id,
-            student_id=recipient.student_id,
-            subject=f"Re: {recipient.broadcast.subject}"[:200],
-            kind=Thread.Kind.DIRECT,
-            created_by=actor,
-        )
-        Participant.objects.bulk_create(
-            [
-                Participant(thread=thread, staff_id=recipient.broadcast.sender_id),
-                Participant(thread=thread, guardian_id=access.guardian_id),
-            ]
-        )
-        recipient.reply_thread = thread
-        recipient.save(update_fields=["reply_thread"])
+    thread = reply_thread_open(recipient, created_by=actor)
     message_post(actor=actor, thread=thread, body=body)
     thread.refresh_from_db()
     return thread

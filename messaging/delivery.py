@@ -53,6 +53,13 @@ SWEEP_BATCH = 5000  # deliveries the sweeper hands to the broker per run
 # Events a family is told about by text and email; the others are notes for staff.
 FAMILY_EVENTS = {"", "joined", "acknowledged", "check_in"}
 UNSUBSCRIBE_SALT = "messaging.email-unsubscribe"
+# What rendering and sending one delivery reads, in the same query as the delivery.
+WHAT_A_TEXT_NEEDS = (
+    "guardian",
+    "message__thread__school",
+    "message__author_staff",
+    "message__author_guardian",
+)
 
 
 # ---- Writing: the outbox ----------------------------------------------------------------------
@@ -328,12 +335,7 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "guardian",
-                "message__thread__school",
-                "message__author_staff",
-                "message__author_guardian",
-            )
+            .select_related(*WHAT_A_TEXT_NEEDS)
             .filter(pk=delivery_id, status=STATUS.QUEUED)
             .first()
         )
@@ -603,12 +605,7 @@ def deliveries_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     with transaction.atomic():
         stuck = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "guardian",
-                "message__thread__school",
-                "message__author_staff",
-                "message__author_guardian",
-            )
+            .select_related(*WHAT_A_TEXT_NEEDS)
             .filter(status=STATUS.SENDING, claimed_at__lt=now - lease)[:500]
         )
         for delivery in stuck:

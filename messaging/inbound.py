@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from messaging import consent
+from messaging.broadcasts import reply_thread_open
 from messaging.channels.sms import SmsError, sms_backend
 from messaging.models import (
     BroadcastRecipient,
@@ -39,9 +40,9 @@ from messaging.models import (
     Participant,
     Thread,
 )
-from messaging.services import _write, translation_flag_by_text
+from messaging.services import _write, office_staff, translation_flag_by_text
 from portal.languages import family_language_codes
-from portal.models import Guardian, School, Staff, Student
+from portal.models import Guardian, School, Student
 
 logger = logging.getLogger(__name__)
 
@@ -278,17 +279,6 @@ def _guardians_of(inbound: InboundSms, school: School | None):
     return list(guardians.distinct().order_by("pk"))
 
 
-def _office_staff(school: School) -> list[Staff]:
-    return list(
-        Staff.objects.filter(
-            memberships__school=school,
-            memberships__role="admin",
-            memberships__is_active=True,
-            is_active=True,
-        ).distinct()
-    )
-
-
 def _office_thread(guardian: Guardian, school: School) -> Thread:
     """The family's open office thread at the school, or a new one with the school's admins."""
     thread = (
@@ -315,7 +305,7 @@ def _office_thread(guardian: Guardian, school: School) -> Thread:
     thread = Thread.objects.create(
         school=school, student=student, subject=subject[:200], kind=Thread.Kind.OFFICE
     )
-    staff = _office_staff(school)
+    staff = office_staff(school)
     Participant.objects.bulk_create(
         [Participant(thread=thread, staff=person) for person in staff]
         + [Participant(thread=thread, guardian=guardian)]
@@ -340,7 +330,7 @@ def _thread_for(inbound: InboundSms, school: School | None):
                 .first()
             )
             if recipient is not None:
-                return _broadcast_reply_thread(recipient, guardian), guardian, "thread", ""
+                return reply_thread_open(recipient), guardian, "thread", ""
         elif not thread.is_archived:
             return thread, guardian, "thread", ""
         return _office_thread(guardian, thread.school), guardian, "office", ""
@@ -365,28 +355,6 @@ def _thread_for(inbound: InboundSms, school: School | None):
         names = ", ".join(str(person) for person in guardians)
         note = f"This number is shared by {names}; the text was filed under {guardian}."
     return _office_thread(guardian, school), guardian, "office", note
-
-
-def _broadcast_reply_thread(recipient: BroadcastRecipient, guardian: Guardian) -> Thread:
-    """A text answering an announcement opens (or continues) a direct thread with its sender."""
-    thread = recipient.reply_thread
-    if thread is None or thread.is_archived:
-        thread = Thread.objects.create(
-            school_id=recipient.broadcast.school_id,
-            student_id=recipient.student_id,
-            subject=f"Re: {recipient.broadcast.subject}"[:200],
-            kind=Thread.Kind.DIRECT,
-            owner_id=recipient.broadcast.sender_id,
-        )
-        Participant.objects.bulk_create(
-            [
-                Participant(thread=thread, staff_id=recipient.broadcast.sender_id),
-                Participant(thread=thread, guardian=guardian),
-            ]
-        )
-        recipient.reply_thread = thread
-        recipient.save(update_fields=["reply_thread"])
-    return thread
 
 
 def inbound_sms_route(*, inbound_id: int) -> str:

@@ -230,14 +230,7 @@ def thread_start(
         guardians = [author_guardian]
         kind = Thread.Kind.DIRECT if staff else Thread.Kind.OFFICE
         if not staff:  # the office: the school's admins answer
-            staff = list(
-                Staff.objects.filter(
-                    memberships__school=school,
-                    memberships__role="admin",
-                    memberships__is_active=True,
-                    is_active=True,
-                ).distinct()
-            )
+            staff = office_staff(school)
             if not staff:
                 raise MessagingError(
                     _("The school office cannot receive messages here yet. Please call it.")
@@ -305,6 +298,20 @@ def thread_start(
         if filled and filled.strip() == body:
             _human_translations(message=message, template=template, student=student)
     return thread
+
+
+def office_staff(school: School) -> list[Staff]:
+    """Who answers the school office's conversations: the school's active admins."""
+    return list(
+        Staff.objects.filter(
+            memberships__school=school,
+            memberships__role="admin",
+            memberships__is_active=True,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def _participant(actor, thread: Thread, *, join: bool = False) -> Participant | None:

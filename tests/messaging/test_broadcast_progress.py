@@ -148,3 +148,12 @@ def test_a_number_that_texted_stop_counts_as_unreachable_by_text_in_the_audience
         (world.ben_parent.pk, "texted-stop")
     ]
     assert world.ben_parent.pk not in set(after.recipient_links.values_list("guardian", flat=True))
+
+
+def test_an_answer_to_an_announcement_is_owned_by_its_sender(
+    world, django_capture_on_commit_callbacks
+):
+    broadcast = announce(world, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        thread = broadcast_reply(actor=world.users["parent"], broadcast=broadcast, body="Thanks!")
+    assert thread.owner == world.school_admin  # nudged if the family waits too long
