@@ -112,8 +112,18 @@ def reader_language(*, staff: Staff | None, guardian: Guardian | None, school: S
 
 
 def _write(
-    *, thread: Thread, staff, guardian, body: str, channel: str, is_internal: bool, event: str = ""
+    *,
+    thread: Thread,
+    staff,
+    guardian,
+    body: str,
+    channel: str,
+    is_internal: bool,
+    event: str = "",
+    families: Iterable[Guardian] | None = None,
 ) -> Message:
+    """Writes a message and its deliveries: to `families`, or by default to every family in the
+    thread but its author."""
     language = reader_language(staff=staff, guardian=guardian, school=thread.school)
     message = Message.objects.create(
         thread=thread,
@@ -137,10 +147,11 @@ def _write(
             thread=thread, **({"guardian": guardian} if guardian else {"staff": staff})
         ).update(last_read_at=message.created_at)
     if guardian is not None and not event:
-        _acknowledge_if_office_closed(thread=thread, at=message.created_at)
-    families = Guardian.objects.filter(
-        participations__thread=thread, participations__is_muted=False
-    ).exclude(pk=guardian.pk if guardian else None)
+        _acknowledge_if_office_closed(thread=thread, at=message.created_at, writer=guardian)
+    if families is None:
+        families = Guardian.objects.filter(
+            participations__thread=thread, participations__is_muted=False
+        ).exclude(pk=guardian.pk if guardian else None)
     written = deliveries_write(message=message, guardians=families)
     translate = bool(body and not event)
     if translate or written:
@@ -155,6 +166,7 @@ def _event(
     body: str = "",
     staff: Staff | None = None,
     is_internal: bool = False,
+    families: Iterable[Guardian] | None = None,
 ) -> Message:
     """A message of the portal's own (someone joined, an acknowledgement, a check-in prompt, a
     note to staff): its words are the interface's, shown in each reader's language."""
@@ -166,10 +178,11 @@ def _event(
         channel=Message.Channel.WEB,
         is_internal=is_internal,
         event=event,
+        families=families,
     )
 
 
-def _acknowledge_if_office_closed(*, thread: Thread, at) -> None:
+def _acknowledge_if_office_closed(*, thread: Thread, at, writer: Guardian) -> None:
     """A family writing while the office is closed (the thread owner's office hours, else the
     school's; weekends and the school calendar's holidays) is told, once per thread and school
     day, when to expect an answer. The words are the interface's, shown in each reader's language;
@@ -186,7 +199,8 @@ def _acknowledge_if_office_closed(*, thread: Thread, at) -> None:
     already = thread.messages.filter(event=Message.Event.ACKNOWLEDGED).order_by("-pk").first()
     if already and already.created_at.astimezone(opens_at.tzinfo).date() == today:
         return
-    _event(thread, Message.Event.ACKNOWLEDGED, body=opens_at.isoformat())
+    # By text and email only to the family that wrote; in the thread every reader sees it.
+    _event(thread, Message.Event.ACKNOWLEDGED, body=opens_at.isoformat(), families=[writer])
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """A small world of two schools, with one person in every role, for permission and page tests."""
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
@@ -123,3 +124,15 @@ def world(db) -> World:
         south_teacher=south_teacher,
         users=users,
     )
+
+
+@pytest.fixture
+def always_open(world) -> World:
+    """The world's schools with no quiet hours and an office open around the clock on school
+    days, so tests of sending pass at whatever hour they run (at a weekend the office is still
+    closed, and a family that writes is told so)."""
+    for school in (world.north, world.south):
+        school.quiet_hours_start = school.quiet_hours_end = datetime.time(0, 0)
+        school.office_opens_at, school.office_closes_at = datetime.time(0, 0), datetime.time(23, 59)
+        school.save()
+    return world

@@ -1,8 +1,6 @@
 """An announcement's progress as it happens: sent, delivered, failed, read and replied, and for
 admins who got what, with the reason when a family was not reached."""
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,12 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def texts(settings, celery_eager, world):
+def texts(settings, celery_eager, always_open):
     settings.SMS_BACKEND = "memory"
     settings.SMS_SEGMENTS_PER_SECOND = 0
     MemoryBackend.outbox.clear()
-    world.north.quiet_hours_start = world.north.quiet_hours_end = datetime.time(0, 0)
-    world.north.save()
     return MemoryBackend.outbox
 
 

@@ -1,7 +1,6 @@
 """The unsubscribe link of every email, and the demo's phone simulator answering through the
 real, signed inbound webhook."""
 
-import datetime
 import re
 
 import pytest
@@ -13,17 +12,6 @@ from messaging.delivery import unsubscribe_token
 from messaging.models import InboundSms
 from messaging.services import thread_start
 from portal.models import AuditEvent
-
-
-@pytest.fixture
-def awake(world, celery_eager):
-    world.north.quiet_hours_start = world.north.quiet_hours_end = datetime.time(0, 0)
-    world.north.office_opens_at, world.north.office_closes_at = (
-        datetime.time(0, 0),
-        datetime.time(23, 59),
-    )
-    world.north.save()
-    return world
 
 
 def teacher_writes(world, capture):
@@ -39,23 +27,23 @@ def teacher_writes(world, capture):
 
 @pytest.mark.django_db
 def test_the_unsubscribe_link_in_an_email_stops_email_after_a_confirmation(
-    awake, client, settings, django_capture_on_commit_callbacks
+    always_open, client, settings, celery_eager, django_capture_on_commit_callbacks
 ):
     settings.SMS_BACKEND = "memory"
-    awake.parent.preferred_language = "es"
-    awake.parent.save()
-    teacher_writes(awake, django_capture_on_commit_callbacks)
+    always_open.parent.preferred_language = "es"
+    always_open.parent.save()
+    teacher_writes(always_open, django_capture_on_commit_callbacks)
     link = re.search(r"https?://\S+/email/unsubscribe/\S+/", mail.outbox[-1].body).group(0)
     path = link.split(settings.PUBLIC_BASE_URL, 1)[1]
 
     page = client.get(path)  # a mail scanner following the link changes nothing
     assert page.status_code == 200 and 'lang="es"' in page.content.decode()
-    awake.parent.refresh_from_db()
-    assert awake.parent.wants_email
+    always_open.parent.refresh_from_db()
+    assert always_open.parent.wants_email
 
     assert client.post(path).status_code == 200
-    awake.parent.refresh_from_db()
-    assert not awake.parent.wants_email
+    always_open.parent.refresh_from_db()
+    assert not always_open.parent.wants_email
     assert AuditEvent.objects.filter(action="guardian.email_unsubscribe").count() == 1
 
 
@@ -77,25 +65,31 @@ def test_the_phone_simulator_is_off_without_debug(world, client, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_phone_simulator_shows_texts_and_answers_through_the_signed_webhook(
-    awake, client, settings, live_server, tmp_path, django_capture_on_commit_callbacks
+    always_open,
+    client,
+    settings,
+    live_server,
+    tmp_path,
+    celery_eager,
+    django_capture_on_commit_callbacks,
 ):
     settings.SMS_BACKEND = "console"
     settings.PHONE_SIMULATOR = True
     settings.PHONE_SIMULATOR_LOG = str(tmp_path / "phone.jsonl")
     settings.PUBLIC_BASE_URL = live_server.url
     settings.TWILIO_AUTH_TOKEN = "simulator-token"
-    thread = teacher_writes(awake, django_capture_on_commit_callbacks)
-    phone = str(awake.parent.phone)
+    thread = teacher_writes(always_open, django_capture_on_commit_callbacks)
+    phone = str(always_open.parent.phone)
     assert [text["body"] for text in phone_simulator.conversations()[phone]] == [
-        f"{awake.teacher} (North Elementary): Ana did well on her test."
+        f"{always_open.teacher} (North Elementary): Ana did well on her test."
     ]
-    client.force_login(awake.users["teacher"])
+    client.force_login(always_open.users["teacher"])
     page = client.get(reverse("channels:phone"), {"phone": phone}).content.decode()
     assert "Ana did well on her test." in page
 
     client.post(reverse("channels:phone"), {"phone": phone, "body": "Thank you, we are proud!"})
     assert InboundSms.objects.get().message_sid.startswith("SM")
-    reply = thread.messages.get(author_guardian=awake.parent)
+    reply = thread.messages.get(author_guardian=always_open.parent)
     assert (reply.body, reply.channel) == ("Thank you, we are proud!", "sms")
     assert phone_simulator.conversations()[phone][-1]["from_family"]
 

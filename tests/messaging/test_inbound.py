@@ -1,8 +1,6 @@
 """Texts from families through the signed Twilio webhook: stored first, once; keywords change
 consent and are answered; everything else lands in a thread, translated for staff."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
 
@@ -27,15 +25,6 @@ def texts(settings, celery_eager):
     settings.PUBLIC_BASE_URL = "https://portal.example.org"
     MemoryBackend.outbox.clear()
     return MemoryBackend.outbox
-
-
-@pytest.fixture
-def awake(world):
-    for school in (world.north, world.south):
-        school.quiet_hours_start = school.quiet_hours_end = datetime.time(0, 0)
-        school.office_opens_at, school.office_closes_at = datetime.time(0, 0), datetime.time(23, 59)
-        school.save()
-    return world
 
 
 def text_in(client, capture, *, from_phone, body, sid="SM" + "1" * 32, signature=None):
@@ -86,22 +75,22 @@ def test_a_text_signed_for_other_words_is_refused(client, world, settings):
 
 
 def test_answer_is_empty_twiml_and_a_retried_text_is_kept_once(
-    awake, sms, django_capture_on_commit_callbacks
+    always_open, sms, django_capture_on_commit_callbacks
 ):
-    thread = teacher_writes(awake, django_capture_on_commit_callbacks)
-    first = sms(awake.parent.phone, "Thank you!")
-    again = sms(awake.parent.phone, "Thank you!")
+    thread = teacher_writes(always_open, django_capture_on_commit_callbacks)
+    first = sms(always_open.parent.phone, "Thank you!")
+    again = sms(always_open.parent.phone, "Thank you!")
     assert first.status_code == again.status_code == 200
     assert first["Content-Type"].startswith("text/xml")
     assert b"<Response></Response>" in first.content
     assert InboundSms.objects.count() == 1
-    assert thread.messages.filter(author_guardian=awake.parent).count() == 1
+    assert thread.messages.filter(author_guardian=always_open.parent).count() == 1
 
 
 def test_a_reply_by_text_joins_the_thread_and_is_translated_for_staff(
-    awake, sms, fake_libretranslate, django_capture_on_commit_callbacks
+    always_open, sms, fake_libretranslate, django_capture_on_commit_callbacks
 ):
-    world = awake
+    world = always_open
     world.parent.preferred_language = "es"
     world.parent.save()
     thread = teacher_writes(world, django_capture_on_commit_callbacks)
@@ -190,23 +179,23 @@ def test_a_number_no_school_knows_is_kept_and_listed_for_superusers(world, sms):
 
 
 def test_a_text_answering_an_announcement_opens_a_direct_thread_with_its_sender(
-    awake, sms, django_capture_on_commit_callbacks
+    always_open, sms, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         broadcast = broadcast_create(
-            actor=awake.users["teacher"],
-            school=awake.north,
+            actor=always_open.users["teacher"],
+            school=always_open.north,
             subject="Field trip",
             body="Field trip on Friday.",
             kind="section",
-            sections=[awake.math],
+            sections=[always_open.math],
         )
-    sms(awake.parent.phone, "Can I come along?")
+    sms(always_open.parent.phone, "Can I come along?")
     reply_thread = Thread.objects.get(kind="direct")
     assert reply_thread.subject == "Re: Field trip"
     assert set(reply_thread.participants.values_list("staff", "guardian")) == {
-        (awake.teacher.pk, None),
-        (None, awake.parent.pk),
+        (always_open.teacher.pk, None),
+        (None, always_open.parent.pk),
     }
     assert not broadcast.thread.messages.filter(author_guardian__isnull=False).exists()
 
@@ -237,9 +226,9 @@ def test_status_callback_needs_twilios_signature(client, settings):
 
 
 def test_a_question_mark_flags_the_last_translation_the_family_received(
-    awake, sms, texts, fake_libretranslate, django_capture_on_commit_callbacks
+    always_open, sms, texts, fake_libretranslate, django_capture_on_commit_callbacks
 ):
-    world = awake
+    world = always_open
     world.parent.preferred_language = "es"
     world.parent.save()
     thread = teacher_writes(world, django_capture_on_commit_callbacks)

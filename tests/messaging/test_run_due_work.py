@@ -11,12 +11,11 @@ from messaging.services import thread_start
 
 @pytest.mark.django_db
 def test_run_due_work_sends_what_the_beat_would(
-    world, settings, celery_eager, capsys, django_capture_on_commit_callbacks
+    always_open, settings, celery_eager, capsys, django_capture_on_commit_callbacks
 ):
+    world = always_open
     settings.SMS_BACKEND = "memory"
     MemoryBackend.outbox.clear()
-    world.north.quiet_hours_start = world.north.quiet_hours_end = datetime.time(0, 0)
-    world.north.save()
     with django_capture_on_commit_callbacks(execute=False):  # the hand-off was lost
         thread = thread_start(
             actor=world.users["teacher"],

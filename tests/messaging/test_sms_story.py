@@ -2,8 +2,6 @@
 Spanish; the text reaches the Twilio stand-in translated; Twilio's signed callback marks it
 delivered; the father's signed reply lands in the thread, translated for the teacher."""
 
-import datetime
-
 import pytest
 
 from messaging.models import Delivery
@@ -13,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_teacher_and_father_talk_by_sms_through_twilio(
-    world,
+    always_open,
     fake_twilio,
     fake_libretranslate,
     live_server,
@@ -23,12 +21,7 @@ def test_teacher_and_father_talk_by_sms_through_twilio(
 ):
     settings.PUBLIC_BASE_URL = live_server.url
     settings.SMS_SEGMENTS_PER_SECOND = 0
-    world.north.quiet_hours_start = world.north.quiet_hours_end = datetime.time(0, 0)
-    world.north.office_opens_at, world.north.office_closes_at = (
-        datetime.time(0, 0),
-        datetime.time(23, 59),
-    )
-    world.north.save()
+    world = always_open
     father = world.parent
     father.preferred_language, father.wants_email = "es", False
     father.save()
