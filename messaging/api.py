@@ -108,9 +108,9 @@ def _with_unread(threads: QuerySet[Thread], access: Access) -> QuerySet[Thread]:
     """Adds `unread`, counted for the reader as the inbox pages count it: as staff when they are
     staff, as the family otherwise; null for an account that is neither (a bare superuser)."""
     if access.staff_id:
-        return selectors._with_unread(threads, staff_id=access.staff_id)
+        return selectors.with_unread(threads, staff_id=access.staff_id)
     if access.guardian_id:
-        return selectors._with_unread(threads, guardian_id=access.guardian_id)
+        return selectors.with_unread(threads, guardian_id=access.guardian_id)
     return threads.annotate(unread=Value(None, output_field=IntegerField()))
 
 

@@ -50,7 +50,7 @@ class InboxFilters:
     search: str = ""
 
 
-def _with_unread(threads: QuerySet[Thread], *, staff_id=None, guardian_id=None):
+def with_unread(threads: QuerySet[Thread], *, staff_id=None, guardian_id=None):
     """Adds `unread`: messages after the reader's last read, not their own (and no internal note
     for a family). Subqueries, so the count never costs a query per thread."""
     reader = {"staff_id": staff_id} if staff_id else {"guardian_id": guardian_id}
@@ -112,7 +112,7 @@ def inbox_for_staff(user, filters: InboxFilters, page_number: int = 1) -> tuple[
     # Every filter above is a join that matches at most one row per thread, or an EXISTS: no
     # DISTINCT, which would make the database count unread messages for every thread, not only
     # the page shown.
-    threads = _with_unread(threads, staff_id=access.staff_id).prefetch_related(_families_prefetch())
+    threads = with_unread(threads, staff_id=access.staff_id).prefetch_related(_families_prefetch())
     waiting = list(threads.filter(waiting_since__isnull=False).order_by("waiting_since")[:50])
     if filters.is_waiting:
         threads = threads.filter(waiting_since__isnull=False)
@@ -134,7 +134,7 @@ def threads_for_guardian(user, page_number: int = 1) -> Page:
             )
         )
     )
-    threads = _with_unread(threads, guardian_id=access.guardian_id)
+    threads = with_unread(threads, guardian_id=access.guardian_id)
     return Paginator(threads.order_by("-last_message_at", "-pk"), PAGE_SIZE).get_page(page_number)
 
 
