@@ -245,8 +245,10 @@ def _translated_body(message: Message, language: str, now: datetime.datetime) ->
     made = message.translations.filter(language=language).first()
     if made is not None:
         return made.text
+    if translation_provider().name == "none":  # the portal translates nothing: say so
+        return gettext("(No translation; this is the original.)") + "\n" + message.body
     waited = (now - message.created_at).total_seconds()
-    if translation_provider().name != "none" and waited < settings.TRANSLATION_WAIT_SECONDS:
+    if waited < settings.TRANSLATION_WAIT_SECONDS:
         return None
     # No translation in time: the original, with a word in their language saying so.
     return gettext("(Not translated yet; the original follows.)") + "\n" + message.body

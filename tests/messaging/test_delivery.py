@@ -372,3 +372,15 @@ def test_email_goes_through_an_anymail_provider_with_its_unsubscribe_header(
     assert sent.anymail_status.status == {"sent"}
     assert email.status == "sent" and email.provider_id
     assert "/email/unsubscribe/" in sent.extra_headers["List-Unsubscribe"]
+
+
+def test_without_a_translation_provider_a_family_gets_the_original_marked_in_its_language(
+    always_open, texts, settings, django_capture_on_commit_callbacks
+):
+    settings.TRANSLATION_PROVIDER = "none"
+    always_open.parent.preferred_language = "es"
+    always_open.parent.save()
+    write(always_open, django_capture_on_commit_callbacks)
+    assert texts[0].body.endswith(
+        "(Sin traducción; este es el original.)\nAna did well on her test."
+    )
