@@ -5,10 +5,9 @@ coming. Every change is kept with its source and time (ConsentChange)."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
 
 from messaging.models import ConsentChange, SmsConsent
-from portal.models import Guardian, School
+from portal.models import School
 
 ACTION = ConsentChange.Action
 
@@ -38,11 +37,10 @@ def consent_change(
     return consent
 
 
-def sms_refusal(
-    *, school_id: int, phone: str, is_announcement: bool, is_urgent: bool
+def refusal_of(
+    consent: SmsConsent | None, *, is_announcement: bool, is_urgent: bool
 ) -> tuple[str, str] | None:
-    """Why a text may not go to this number now, as (code, reason), or None when it may."""
-    consent = SmsConsent.objects.filter(school_id=school_id, phone=phone).first()
+    """Why a number's consent refuses this text, as (code, reason), or None when it may go."""
     if consent is None:
         return None
     if consent.is_opted_out:
@@ -52,18 +50,12 @@ def sms_refusal(
     return None
 
 
-def opted_out_guardians(school: School) -> QuerySet[Guardian]:
-    """Guardians whose number has stopped this school's texts."""
-    stopped = SmsConsent.objects.filter(school=school, is_opted_out=True).values("phone")
-    return Guardian.objects.filter(phone__in=stopped)
-
-
-def sms_blocked_q(school_id: int, *, prefix: str = "", is_announcement: bool = False) -> Q:
-    """Guardians (through `prefix`) whose number takes no texts from the school: stopped, or for
-    an announcement, muted. For audience counts, in one query."""
-    blocked = SmsConsent.objects.filter(school_id=school_id).filter(
-        Q(is_opted_out=True) | Q(announcements_muted=True)
-        if is_announcement
-        else Q(is_opted_out=True)
+def sms_refusal(
+    *, school_id: int, phone: str, is_announcement: bool, is_urgent: bool
+) -> tuple[str, str] | None:
+    """Why a text may not go to this number now, as (code, reason), or None when it may."""
+    return refusal_of(
+        SmsConsent.objects.filter(school_id=school_id, phone=phone).first(),
+        is_announcement=is_announcement,
+        is_urgent=is_urgent,
     )
-    return Q(**{f"{prefix}phone__in": blocked.values("phone")})

@@ -24,6 +24,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -100,13 +101,13 @@ def deliveries_write(
                 address=str(guardian.phone),
                 is_urgent=goes_now,
             )
-            stopped = consents.get(str(guardian.phone))
-            if stopped and stopped.is_opted_out:
-                row.status, row.error_code = STATUS.SKIPPED, "opted-out"
-                row.error_reason = "The family texted STOP."
-            elif stopped and stopped.announcements_muted and is_announcement and not is_urgent:
-                row.status, row.error_code = STATUS.SKIPPED, "announcements-muted"
-                row.error_reason = "The family muted announcements (NEWS OFF)."
+            refusal = consent.refusal_of(
+                consents.get(str(guardian.phone)),
+                is_announcement=is_announcement,
+                is_urgent=is_urgent,
+            )
+            if refusal is not None:
+                row.status, (row.error_code, row.error_reason) = STATUS.SKIPPED, refusal
             rows.append(row)
         if guardian.wants_email and guardian.email:
             rows.append(
@@ -395,7 +396,13 @@ def _sms_hand_over(delivery: Delivery, text: str) -> str:
             status_callback=_status_callback_url(delivery),
         )
     except SmsError as error:
-        return _hand_over_failed(delivery, error.code, error.reason, error.is_transient, error)
+        return _hand_over_failed(
+            delivery,
+            code=error.code,
+            reason=error.reason,
+            is_transient=error.is_transient,
+            is_opted_out=error.is_opted_out,
+        )
     _mark_sent(delivery, sent.provider_id, segments=sent.segments)
     return "sent"
 
@@ -413,9 +420,12 @@ def _mark_sent(delivery: Delivery, provider_id: str, *, segments: int | None = N
         Delivery.objects.filter(pk=delivery.pk, provider_id="").update(**changes)
 
 
-def _hand_over_failed(delivery: Delivery, code: str, reason: str, is_transient: bool, error):
+def _hand_over_failed(
+    delivery: Delivery, *, code: str, reason: str, is_transient: bool, is_opted_out: bool = False
+) -> str:
+    """The provider did not take it: fail it with the reason, or try again after a backoff."""
     now = timezone.now()
-    if getattr(error, "is_opted_out", False):
+    if is_opted_out:
         consent.consent_change(
             school=delivery.message.thread.school,
             phone=delivery.address,
@@ -497,17 +507,19 @@ def _email_hand_over(delivery: Delivery, text: str) -> str:
         )
     try:
         email.send()
-    except smtplib.SMTPRecipientsRefused as error:
-        return _hand_over_failed(
-            delivery, "email-refused", "The mail server refused the address.", False, error
-        )
-    except (smtplib.SMTPException, OSError) as error:
+    except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused):
         return _hand_over_failed(
             delivery,
-            "email-unavailable",
-            f"The mail server did not take it ({type(error).__name__}).",
-            True,
-            error,
+            code="email-refused",
+            reason="The mail server refused the address.",
+            is_transient=False,
+        )
+    except (smtplib.SMTPException, OSError, AnymailError) as error:
+        return _hand_over_failed(
+            delivery,
+            code="email-unavailable",
+            reason=f"The mail server did not take it ({type(error).__name__}).",
+            is_transient=True,
         )
     # An Anymail provider gives its own id (for its tracking webhooks); others keep ours.
     provider_id = getattr(getattr(email, "anymail_status", None), "message_id", None)

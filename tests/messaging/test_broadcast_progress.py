@@ -92,7 +92,7 @@ def test_admins_see_who_was_not_reached_and_why(world, client, django_capture_on
     broadcast = announce(world, django_capture_on_commit_callbacks)
     client.force_login(world.users["school_admin"])
     page = client.get(reverse("broadcasts:detail", args=[broadcast.pk])).content.decode()
-    assert "The family texted STOP." in page
+    assert "The family texted STOP; texts resume if they text START." in page
     assert "data-refresh-url" not in page  # everything tried: the page stops refreshing
 
 
