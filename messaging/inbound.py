@@ -22,6 +22,7 @@ import datetime
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -316,10 +317,45 @@ def _office_thread(guardian: Guardian, school: School) -> Thread:
     return thread
 
 
-def _thread_for(inbound: InboundSms, school: School | None):
+@dataclass
+class Sender:
+    """Who a text is from, as far as the school can tell."""
+
+    school: School | None
+    guardian: Guardian | None  # the one the school last texted there, else the first
+    guardians: list[Guardian]  # everyone with this number at the school
+    last: Delivery | None  # the school's last text to this number
+
+
+def _sender_of(inbound: InboundSms) -> Sender:
+    """The school (by the number texted, else the one that last texted this number, else the
+    guardian's, else the portal's only school) and the guardian behind a number."""
+    school = _school_by_number(inbound.to_phone)
+    last = _last_delivery(inbound, school)
+    if school is None and last is not None:
+        school = last.message.thread.school
+    guardians = _guardians_of(inbound, school)
+    guardian = last.guardian if last is not None else (guardians or [None])[0]
+    if school is None and guardian is not None:
+        school = (
+            School.objects.filter(
+                students__guardian_links__guardian=guardian,
+                students__guardian_links__is_active=True,
+                is_active=True,
+            )
+            .order_by("pk")
+            .first()
+        )
+    if school is None:  # a portal of one school: an unknown number is its own
+        schools = list(School.objects.filter(is_active=True)[:2])
+        school = schools[0] if len(schools) == 1 else None
+    return Sender(school=school, guardian=guardian, guardians=guardians, last=last)
+
+
+def _thread_for(sender: Sender):
     """(thread, guardian, route, note) for a text that is no keyword, or None when the number is
     unknown to the school."""
-    last = _last_delivery(inbound, school)
+    last = sender.last
     if last is not None and last.guardian.is_active:
         thread, guardian = last.message.thread, last.guardian
         if thread.kind == Thread.Kind.BROADCAST:
@@ -334,27 +370,14 @@ def _thread_for(inbound: InboundSms, school: School | None):
         elif not thread.is_archived:
             return thread, guardian, "thread", ""
         return _office_thread(guardian, thread.school), guardian, "office", ""
-    guardians = _guardians_of(inbound, school)
-    if not guardians:
+    if not sender.guardians or sender.school is None:
         return None
-    guardian = guardians[0]
-    if school is None:
-        school = (
-            School.objects.filter(
-                students__guardian_links__guardian=guardian,
-                students__guardian_links__is_active=True,
-                is_active=True,
-            )
-            .order_by("pk")
-            .first()
-        )
-    if school is None:
-        return None
+    guardian = sender.guardians[0]
     note = ""
-    if len(guardians) > 1:
-        names = ", ".join(str(person) for person in guardians)
+    if len(sender.guardians) > 1:
+        names = ", ".join(str(person) for person in sender.guardians)
         note = f"This number is shared by {names}; the text was filed under {guardian}."
-    return _office_thread(guardian, school), guardian, "office", note
+    return _office_thread(guardian, sender.school), guardian, "office", note
 
 
 def inbound_sms_route(*, inbound_id: int) -> str:
@@ -368,23 +391,8 @@ def inbound_sms_route(*, inbound_id: int) -> str:
         )
         if inbound is None:
             return "done"
-        inbound.school = _school_by_number(inbound.to_phone)
-        last = _last_delivery(inbound, inbound.school)
-        if inbound.school is None and last is not None:
-            inbound.school = last.message.thread.school
-        guardians = _guardians_of(inbound, inbound.school)
-        inbound.guardian = last.guardian if last is not None else (guardians or [None])[0]
-        if inbound.school is None and inbound.guardian is not None:
-            inbound.school = (
-                School.objects.filter(
-                    students__guardian_links__guardian=inbound.guardian, is_active=True
-                )
-                .order_by("pk")
-                .first()
-            )
-        if inbound.school is None:  # a portal of one school: an unknown number is its own
-            schools = list(School.objects.filter(is_active=True)[:2])
-            inbound.school = schools[0] if len(schools) == 1 else None
+        sender = _sender_of(inbound)
+        inbound.school, inbound.guardian = sender.school, sender.guardian
         inbound.routed_at = timezone.now()
         inbound.status = InboundSms.Status.ROUTED
         if _keyword(inbound, inbound.guardian) or _confusing(inbound, inbound.guardian):
@@ -392,28 +400,30 @@ def inbound_sms_route(*, inbound_id: int) -> str:
         elif any(handler(inbound) for handler in inbound_handlers):
             inbound.route = InboundSms.Route.SURVEY
         else:
-            found = _thread_for(inbound, inbound.school)
+            found = _thread_for(sender)
             if found is None:
                 inbound.status = InboundSms.Status.UNMATCHED
             else:
                 thread, guardian, route, note = found
+                thread = Thread.objects.select_related("school").get(pk=thread.pk)
                 Participant.objects.get_or_create(thread=thread, guardian=guardian)
                 inbound.school, inbound.guardian, inbound.route = thread.school, guardian, route
                 inbound.message = _write(
-                    thread=Thread.objects.select_related("school").get(pk=thread.pk),
+                    thread=thread,
                     staff=None,
                     guardian=guardian,
                     body=inbound.body.strip() or "…",
                     channel=Message.Channel.SMS,
                     is_internal=False,
                 )
-                if note:
-                    Message.objects.create(
+                if note:  # for staff only: whose number it is
+                    _write(
                         thread=thread,
+                        staff=None,
+                        guardian=None,
                         body=note,
-                        language="en",
-                        is_internal=True,
                         channel=Message.Channel.SMS,
+                        is_internal=True,
                     )
         inbound.save()
         return inbound.route or inbound.status
