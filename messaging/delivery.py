@@ -52,7 +52,7 @@ MAX_ATTEMPTS = 8  # hand-overs before a delivery is given up
 RETRY_NOW_SECONDS = 300  # a retry sooner than this is a short Celery countdown; later, the sweeper
 SWEEP_BATCH = 5000  # deliveries the sweeper hands to the broker per run
 # Events a family is told about by text and email; the others are notes for staff.
-FAMILY_EVENTS = {"", "joined", "acknowledged", "check_in"}
+FAMILY_EVENTS = {"", "joined", "acknowledged", "check_in", "help_requested"}
 UNSUBSCRIBE_SALT = "messaging.email-unsubscribe"
 # What rendering and sending one delivery reads, in the same query as the delivery.
 WHAT_A_TEXT_NEEDS = (
@@ -282,6 +282,12 @@ def delivery_text(delivery: Delivery, *, now: datetime.datetime | None = None) -
                 "after it opens, %(when)s."
             ) % {"when": date_format(when, "l H:i")}
             return f"{school.name}: {text}"
+        if message.event == Message.Event.HELP_REQUESTED:
+            text = gettext(
+                "Your request for help arrived. %(names)s will answer you here. Only they can "
+                "read this conversation."
+            ) % {"names": message.body}
+            return f"{thread.subject}: {text}"
         if message.event == Message.Event.CHECK_IN:
             text = gettext(
                 "How did this week go at home? Reply here and your answer stays with the plan."

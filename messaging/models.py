@@ -121,6 +121,7 @@ class Message(models.Model):
         CHECK_IN = "check_in", _("weekly check-in")
         TRANSLATION_FLAGGED = "translation_flagged", _("a translation was found confusing")
         OVERDUE = "overdue", _("a family has waited past the school's answer target")
+        HELP_REQUESTED = "help_requested", _("the request for help arrived")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     author_staff = models.ForeignKey(

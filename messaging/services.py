@@ -380,6 +380,13 @@ def participant_add(*, actor, thread: Thread, staff: Staff) -> Participant:
     if me is None or me.staff_id is None:
         raise MessagingError(_("Only staff can add someone to a conversation."))
     _colleagues_check(thread.school, [staff])
+    if thread.kind == Thread.Kind.HELP_REQUEST:
+        from supports.services import counselors_of
+
+        if staff not in counselors_of(thread.help_request.service):
+            raise MessagingError(
+                _("A help request is confidential: only the service's counselors can join it.")
+            )
     return _join(thread, staff)
 
 
@@ -547,7 +554,12 @@ def threads_overdue_check(*, at=None) -> tuple[int, int]:
                 thread.nudged_at = at
                 thread.save(update_fields=["nudged_at"])
                 nudged += 1
-            if hours >= school.answer_target_hours * 1.5 and school.answer_backup_id:
+            confidential = thread.kind == Thread.Kind.HELP_REQUEST  # no backup joins those
+            if (
+                hours >= school.answer_target_hours * 1.5
+                and school.answer_backup_id
+                and not confidential
+            ):
                 _join(thread, school.answer_backup)
                 thread.escalated_at = at
                 thread.save(update_fields=["escalated_at"])
@@ -561,6 +573,8 @@ def thread_reassign(*, actor, thread: Thread, staff: Staff) -> Thread:
     thread = Thread.objects.select_for_update().select_related("school").get(pk=thread.pk)
     if thread.school_id not in permissions.access_for(actor).schools_with("admin"):
         raise MessagingError(_("Only the school's admins can reassign a conversation."))
+    if thread.kind == Thread.Kind.HELP_REQUEST:
+        raise MessagingError(_("A help request stays with the service's counselors."))
     _colleagues_check(thread.school, [staff])
     _join(thread, staff)
     thread.owner, thread.nudged_at = staff, None

@@ -85,3 +85,23 @@ class GuardianLinkFactory(factory.django.DjangoModelFactory):
     student = factory.SubFactory(StudentFactory)
     guardian = factory.SubFactory(GuardianFactory)
     relationship = models.GuardianLink.Relationship.PARENT
+
+
+class SupportCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "supports.SupportCategory"
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class SupportServiceFactory(factory.django.DjangoModelFactory):
+    """A published service of a school (pass `school`), kept by `owner`."""
+
+    class Meta:
+        model = "supports.SupportService"
+
+    category = factory.SubFactory(SupportCategoryFactory)
+    title = factory.Sequence(lambda n: f"Service {n}")
+    summary = "Help for families."
+    status = "published"
