@@ -18,6 +18,8 @@ urlpatterns = [
     path("messages/", include("messaging.urls")),
     path("broadcasts/", include("messaging.broadcast_urls")),
     path("", include("messaging.channel_urls")),
+    path("supports/manage/", include("supports.workspace_urls")),
+    path("supports/", include("supports.urls")),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.contact_change, name="contact_change"),
     path("api/v1/", include("portal.api_urls")),
