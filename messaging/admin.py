@@ -58,12 +58,15 @@ class SchoolRecordsAdmin(admin.ModelAdmin):
     rows are the portal's record of what happened."""
 
     school_field = "school"
+    thread_field = ""  # the path to a row's thread, whose confidential help requests stay out
 
     def _admin_schools(self, request) -> list[int]:
         return permissions.access_for(request.user).schools_with("admin")
 
     def get_queryset(self, request):
         rows = super().get_queryset(request)
+        if self.thread_field:  # a family's help request is for the service's counselors only
+            rows = rows.exclude(**{f"{self.thread_field}__kind": "help_request"})
         if request.user.is_superuser:
             return rows
         return rows.filter(**{f"{self.school_field}__in": self._admin_schools(request)})
@@ -109,6 +112,7 @@ class SmsConsentAdmin(SchoolRecordsAdmin):
 class InboundSmsAdmin(SchoolRecordsAdmin):
     """Every text that came in, with where it went; "Sender unknown" are the ones to look at."""
 
+    thread_field = "message__thread"
     list_display = ("received_at", "school", "guardian", "status", "route")
     list_filter = ("status", "route", "school")
     search_fields = ("from_phone",)
@@ -121,6 +125,7 @@ class DeliveryAdmin(SchoolRecordsAdmin):
     """Each message to each family by each channel, with the provider's id and reason."""
 
     school_field = "message__thread__school"
+    thread_field = "message__thread"
     list_display = ("created_at", "guardian", "channel", "status", "error_reason", "attempts")
     list_filter = ("status", "channel", "is_urgent")
     search_fields = ("provider_id", "address")

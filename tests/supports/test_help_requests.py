@@ -135,3 +135,16 @@ def test_a_family_only_finds_services_of_its_childrens_schools(always_open, food
     with pytest.raises(SupportError):
         help_request_open(actor=always_open.users["teacher"], service=food)
     assert not HelpRequest.objects.exists()
+
+
+def test_the_admin_lists_of_texts_and_deliveries_leave_help_requests_out(
+    always_open, request_open, client
+):
+    from messaging.models import Delivery
+
+    assert Delivery.objects.filter(message__thread=request_open.thread).exists()
+    client.force_login(always_open.users["superuser"])
+    delivery = Delivery.objects.filter(message__thread=request_open.thread).first()
+    assert client.get(
+        reverse("admin:messaging_delivery_change", args=[delivery.pk])
+    ).status_code in (302, 404)
