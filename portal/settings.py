@@ -123,6 +123,10 @@ CELERY_BEAT_SCHEDULE = {  # the database scheduler adds these at start; edit oth
     "check-ins-run-due": {"task": "messaging.tasks.check_ins_run_due", "schedule": 900.0},
     "threads-overdue-check": {"task": "messaging.tasks.threads_overdue_check", "schedule": 900.0},
     "deliveries-sweep": {"task": "messaging.tasks.deliveries_sweep_task", "schedule": 60.0},
+    "help-requests-follow-up": {
+        "task": "supports.followup_tasks.help_requests_follow_up",
+        "schedule": 900.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 BROKER_CHECK_TIMEOUT_SECONDS = 2  # how long /readyz waits for the broker
@@ -292,6 +296,8 @@ LIBRETRANSLATE_API_KEY = env("LIBRETRANSLATE_API_KEY", default="")
 DEEPL_AUTH_KEY = env("DEEPL_AUTH_KEY", default="")
 DEEPL_SERVER_URL = env("DEEPL_SERVER_URL", default="")  # empty: chosen by the key (":fx" is Free)
 BROADCASTS_PER_STAFF_PER_DAY = env.int("BROADCASTS_PER_STAFF_PER_DAY", default=10)
+# Days after a help request is closed that the family is asked by text whether it got the help.
+HELP_FOLLOW_UP_DAYS = env.int("HELP_FOLLOW_UP_DAYS", default=3)
 
 # ---- Roster import ----------------------------------------------------------------------------
 ROSTER_UPLOAD_MAX_BYTES = env.int("ROSTER_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
