@@ -49,6 +49,12 @@ ROUTES = {
     "broadcasts:read": {
         "parent"
     },  # 404 unless a recipient  # each thread answers 404 to anyone not in it (tests/messaging)
+    # the directory: a family's children's schools'; staff, their schools'; a service 404s unless
+    # the reader may find it (tests/supports/test_family_pages)
+    "supports:directory": SIGNED_IN,
+    "supports:category": SIGNED_IN,
+    "supports:service": SIGNED_IN,
+    "supports:ask": {"parent"},  # only a family asks for help
     # Twilio's webhooks answer 403 to anything Twilio did not sign (tests/messaging/test_inbound)
     "channels:twilio_inbound": EVERYONE,
     "channels:twilio_status": EVERYONE,
