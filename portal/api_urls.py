@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from messaging import api as messaging_api
 from portal import api
+from supports import api as supports_api
 
 
 class PortalRouter(DefaultRouter):
@@ -27,6 +28,11 @@ router.register("threads", messaging_api.ThreadViewSet, basename="thread")
 router.register("broadcasts", messaging_api.BroadcastViewSet, basename="broadcast")
 router.register("announcements", messaging_api.AnnouncementViewSet, basename="announcement")
 router.register("templates", messaging_api.MessageTemplateViewSet, basename="template")
+router.register(
+    "support-categories", supports_api.SupportCategoryViewSet, basename="support-category"
+)
+router.register("support-services", supports_api.SupportServiceViewSet, basename="support-service")
+router.register("help-requests", supports_api.HelpRequestViewSet, basename="help-request")
 
 app_name = "api"
 urlpatterns = [

@@ -477,6 +477,12 @@ def test_the_schema_is_public_and_names_every_v1_endpoint():
         "/api/v1/announcements/{id}/reply/",
         "/api/v1/templates/",
         "/api/v1/templates/{id}/",
+        "/api/v1/support-categories/",
+        "/api/v1/support-categories/{id}/",
+        "/api/v1/support-services/",
+        "/api/v1/support-services/{id}/",
+        "/api/v1/help-requests/",
+        "/api/v1/help-requests/{id}/",
     }
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
