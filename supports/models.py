@@ -196,3 +196,44 @@ class HelpRequest(models.Model):
 
     def __str__(self) -> str:
         return f"help request {self.pk}"
+
+
+class ServiceTranslationSuggestion(models.Model):
+    """A machine translation of a service's family texts into one language, waiting for a person.
+    Families never see it: a counselor reads it beside the English and accepts it (its texts are
+    copied into the service, marked machine translated, and the row goes) or discards it.
+
+        asked -> ready -> (accepted or discarded: the row is deleted)
+          `--> unavailable (the provider does not translate this language)
+    """
+
+    class Status(models.TextChoices):
+        ASKED = "asked", _("Being translated")
+        READY = "ready", _("Ready to review")
+        UNAVAILABLE = "unavailable", _("Not available in this language")
+
+    service = models.ForeignKey(
+        SupportService, on_delete=models.CASCADE, related_name="translation_suggestions"
+    )
+    language = models.CharField(max_length=16)  # a family language other than the default
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ASKED)
+    source_texts = models.JSONField(default=dict)  # {"title": "Food pantry"}: the English asked
+    texts = models.JSONField(default=dict, blank=True)  # {"title": "..."}: the machine's answer
+    asked_at = models.DateTimeField()  # the last time a person asked; a newer ask replaces it
+    made_at = models.DateTimeField(null=True, blank=True)  # when the provider answered
+
+    class Meta:
+        verbose_name = _("translation suggestion")
+        verbose_name_plural = _("translation suggestions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "language"], name="translation_suggestion_one_per_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["asked", "ready", "unavailable"]),
+                name="translation_suggestion_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} ({self.language})"

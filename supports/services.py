@@ -197,3 +197,323 @@ def help_requests_for_counselor(user) -> QuerySet[HelpRequest]:
             "created_at",
         )
     )
+
+
+# ---- The counselors' workspace: their services and their translations --------------------------
+
+DEFAULT_LANGUAGE = "en"  # the language counselors write in (MODELTRANSLATION_DEFAULT_LANGUAGE)
+
+# What a counselor sets on a service besides where it runs, who answers, and its texts.
+SERVICE_DETAILS = (
+    "category",
+    "languages",
+    "contact_name",
+    "phone",
+    "email",
+    "address",
+    "map_url",
+    "starts_on",
+    "ends_on",
+)
+
+
+def column(field: str, language: str) -> str:
+    """The column holding one text in one language: ("title", "zh-hans") -> "title_zh_hans"."""
+    from modeltranslation.utils import build_localized_fieldname
+
+    return build_localized_fieldname(field, language)
+
+
+def translation_languages() -> list[str]:
+    """The family languages a service's texts are translated into (all but the default)."""
+    from portal.languages import family_language_codes
+
+    return [code for code in family_language_codes() if code != DEFAULT_LANGUAGE]
+
+
+def workspace_schools(user) -> list[int]:
+    """The schools whose services this person keeps: where they counsel or administer."""
+    access = permissions.access_for(user)
+    if not access.staff_id:
+        return []
+    return access.schools_with(ROLE.COUNSELOR, ROLE.ADMIN)
+
+
+def services_managed_by(user) -> QuerySet[SupportService]:
+    """The services a counselor or school admin sees and edits: those of their schools, and the
+    district-wide ones of those schools' districts, drafts included."""
+    schools = workspace_schools(user)
+    if not schools:
+        return SupportService.objects.none()
+    districts = School.objects.filter(pk__in=schools).values("district_id")
+    return SupportService.objects.filter(Q(school__in=schools) | Q(district__in=districts))
+
+
+def places_for(user) -> tuple[list[School], list]:
+    """Where this person may run a service: their schools, and their schools' districts."""
+    from portal.models import District
+
+    schools = list(School.objects.filter(pk__in=workspace_schools(user)).order_by("name"))
+    districts = list(
+        District.objects.filter(pk__in={school.district_id for school in schools}).order_by("pk")
+    )
+    return schools, districts
+
+
+def answerers_for(*, school: School | None = None, district=None) -> QuerySet[Staff]:
+    """Who may answer a service's help requests: the counselors and admins of its school, or of
+    any school of its district."""
+    schools = (
+        School.objects.filter(pk=school.pk)
+        if school is not None
+        else School.objects.filter(district=district, is_active=True)
+    )
+    return (
+        Staff.objects.filter(
+            is_active=True,
+            memberships__school__in=schools,
+            memberships__role__in=[ROLE.COUNSELOR, ROLE.ADMIN],
+            memberships__is_active=True,
+        )
+        .distinct()
+        .order_by("family_name", "given_name")
+    )
+
+
+def counselors_by_service(service_ids) -> dict[int, list[Staff]]:
+    """`counselors_of` for many services at once, in two queries (for the requests queue)."""
+    from django.db.models import Prefetch
+
+    services = SupportService.objects.filter(pk__in=set(service_ids)).select_related("owner")
+    services = services.prefetch_related(
+        Prefetch("counselors", queryset=Staff.objects.filter(is_active=True))
+    )
+    found = {}
+    for service in services:
+        people = {person.pk: person for person in service.counselors.all()}
+        if service.owner_id and service.owner.is_active:
+            people[service.owner_id] = service.owner
+        found[service.pk] = sorted(
+            people.values(), key=lambda person: (person.family_name, person.given_name)
+        )
+    return found
+
+
+def _keeper(actor, service: SupportService | None = None) -> Staff:
+    """The staff member acting, when they may keep this service (or create one)."""
+    if not workspace_schools(actor):
+        raise SupportError(_("Only counselors and school admins keep support services."))
+    if service is not None and not services_managed_by(actor).filter(pk=service.pk).exists():
+        raise SupportError(_("This service is not one of your schools'."))
+    return Staff.objects.get(pk=permissions.access_for(actor).staff_id)
+
+
+def _save_in_default_language(service: SupportService, **options) -> None:
+    """modeltranslation writes the untranslated column from the active language; keep English
+    there whatever language the counselor's pages are in."""
+    from django.utils import translation
+
+    with translation.override(DEFAULT_LANGUAGE):
+        service.save(**options)
+
+
+def _blank(value) -> bool:
+    return value is None or value == ""
+
+
+@transaction.atomic
+def service_save(
+    *,
+    actor,
+    service: SupportService | None,
+    details: dict,
+    texts: dict[str, str | None],
+    school: School | None,
+    district,
+    counselors: list[Staff],
+) -> SupportService:
+    """Creates a service (kept by the actor, as a draft) or changes one. `details` holds
+    SERVICE_DETAILS, `texts` family texts by column (`title_en`, `summary_es`...). A person
+    changing a text that was accepted from a machine takes the machine mark off that text."""
+    keeper = _keeper(actor, service)
+    if (school is None) == (district is None):
+        raise SupportError(_("Choose one school or one district."))
+    schools, districts = places_for(actor)
+    if school is not None and school.pk not in {place.pk for place in schools}:
+        raise SupportError(_("Choose one of your schools."))
+    if district is not None and district.pk not in {place.pk for place in districts}:
+        raise SupportError(_("Choose one of your districts."))
+    allowed = set(answerers_for(school=school, district=district).values_list("pk", flat=True))
+    if any(person.pk not in allowed for person in counselors):
+        raise SupportError(_("Only counselors and admins of the service's school can answer it."))
+    columns = {
+        column(field, language)
+        for field in SupportService.TRANSLATED_FIELDS
+        for language in [DEFAULT_LANGUAGE, *translation_languages()]
+    }
+    if set(details) - set(SERVICE_DETAILS) or set(texts) - columns:
+        raise ValueError(f"not a service's details or texts: {set(details) | set(texts)}")
+    for field in ("title", "summary"):
+        name = column(field, DEFAULT_LANGUAGE)
+        if _blank(texts.get(name, getattr(service, name) if service else None)):
+            raise SupportError(_("Give the service a title and a summary."))
+
+    if service is None:
+        service = SupportService(owner=keeper)
+    else:
+        service = SupportService.objects.select_for_update().get(pk=service.pk)
+    marks = {language: set(fields) for language, fields in service.machine_translated.items()}
+    for language, fields in marks.items():
+        for field in list(fields):
+            name = column(field, language)
+            if name in texts and (texts[name] or "") != (getattr(service, name) or ""):
+                fields.discard(field)  # a person rewrote it
+    for name, value in {**details, **texts}.items():
+        setattr(service, name, value)
+    service.school, service.district = school, district
+    service.machine_translated = {
+        language: sorted(fields) for language, fields in marks.items() if fields
+    }
+    _save_in_default_language(service)
+    service.counselors.set(counselors)
+    return service
+
+
+@transaction.atomic
+def service_publish(*, actor, service: SupportService) -> SupportService:
+    """Families of its schools find the service (while today is within its dates)."""
+    _keeper(actor, service)
+    service = SupportService.objects.select_for_update().get(pk=service.pk)
+    if not counselors_of(service):
+        raise SupportError(_("Choose who answers its help requests before publishing."))
+    service.status, service.published_at = SupportService.Status.PUBLISHED, timezone.now()
+    _save_in_default_language(service, update_fields=["status", "published_at", "updated_at"])
+    return service
+
+
+@transaction.atomic
+def service_unpublish(*, actor, service: SupportService) -> SupportService:
+    """Families no longer find the service; its open help requests carry on."""
+    _keeper(actor, service)
+    service = SupportService.objects.select_for_update().get(pk=service.pk)
+    service.status, service.published_at = SupportService.Status.DRAFT, None
+    _save_in_default_language(service, update_fields=["status", "published_at", "updated_at"])
+    return service
+
+
+@transaction.atomic
+def translation_suggest(*, actor, service: SupportService, language: str):
+    """Asks the translation provider, through a task (queue translation), for the service's
+    English texts in `language`; the answer waits as a suggestion until a person accepts it.
+    Asking again replaces the earlier suggestion."""
+    import logging
+
+    from supports.models import ServiceTranslationSuggestion
+
+    _keeper(actor, service)
+    if language not in translation_languages():
+        raise SupportError(_("Choose one of the families' languages."))
+    service = SupportService.objects.get(pk=service.pk)
+    sources = {
+        field: getattr(service, column(field, DEFAULT_LANGUAGE))
+        for field in SupportService.TRANSLATED_FIELDS
+        if not _blank(getattr(service, column(field, DEFAULT_LANGUAGE)))
+    }
+    suggestion, _created = ServiceTranslationSuggestion.objects.update_or_create(
+        service=service,
+        language=language,
+        defaults={
+            "status": ServiceTranslationSuggestion.Status.ASKED,
+            "source_texts": sources,
+            "texts": {},
+            "asked_at": timezone.now(),
+            "made_at": None,
+        },
+    )
+
+    def hand_over():
+        from kombu.exceptions import OperationalError
+
+        from supports.tasks import translation_suggest_task
+
+        try:
+            # queue translation, with the messages' translations (a slow provider waits there)
+            translation_suggest_task.apply_async([suggestion.pk], queue="translation")
+        except OperationalError as error:  # the page offers to ask again
+            logging.getLogger(__name__).warning("broker unavailable, no suggestion: %s", error)
+
+    transaction.on_commit(hand_over)
+    return suggestion
+
+
+def translation_make(*, suggestion_id: int) -> None:
+    """Runs in the translation task: asks the provider (outside any transaction) and keeps its
+    answer. Safe to run twice; an answer to an ask that was since replaced is dropped. Raises
+    TranslationUnavailable for the task to retry."""
+    from messaging.translation import translation_provider
+    from supports.models import ServiceTranslationSuggestion
+
+    Status = ServiceTranslationSuggestion.Status
+    asked = ServiceTranslationSuggestion.objects.filter(
+        pk=suggestion_id, status=Status.ASKED
+    ).first()
+    if asked is None:
+        return
+    fields = list(asked.source_texts)
+    made = (
+        translation_provider().translate(
+            [asked.source_texts[field] for field in fields],
+            source=DEFAULT_LANGUAGE,
+            target=asked.language,
+        )
+        if fields
+        else []
+    )
+    with transaction.atomic():
+        suggestion = (
+            ServiceTranslationSuggestion.objects.select_for_update()
+            .filter(pk=suggestion_id, status=Status.ASKED, asked_at=asked.asked_at)
+            .first()
+        )
+        if suggestion is None:
+            return
+        if made is None:
+            suggestion.status = Status.UNAVAILABLE
+        else:
+            suggestion.status, suggestion.texts = Status.READY, dict(zip(fields, made, strict=True))
+        suggestion.made_at = timezone.now()
+        suggestion.save(update_fields=["status", "texts", "made_at"])
+
+
+@transaction.atomic
+def translation_accept(*, actor, suggestion) -> SupportService:
+    """Copies a ready suggestion into the service's texts in its language and marks them machine
+    translated, so families are told. A text a person wrote in that language stays as it is."""
+    from supports.models import ServiceTranslationSuggestion
+
+    _keeper(actor, suggestion.service)
+    suggestion = ServiceTranslationSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+    if suggestion.status != ServiceTranslationSuggestion.Status.READY:
+        raise SupportError(_("This suggestion is not ready yet."))
+    service = SupportService.objects.select_for_update().get(pk=suggestion.service_id)
+    language = suggestion.language
+    marked = set(service.machine_translated.get(language, []))
+    for field, text in suggestion.texts.items():
+        name = column(field, language)
+        if field in SupportService.TRANSLATED_FIELDS and (
+            _blank(getattr(service, name)) or field in marked
+        ):
+            setattr(service, name, text)
+            marked.add(field)
+    if marked:
+        service.machine_translated = {**service.machine_translated, language: sorted(marked)}
+    _save_in_default_language(service)
+    suggestion.delete()
+    return service
+
+
+@transaction.atomic
+def translation_discard(*, actor, suggestion) -> None:
+    """Throws a suggestion away; the service's texts are untouched."""
+    _keeper(actor, suggestion.service)
+    type(suggestion).objects.filter(pk=suggestion.pk).delete()

@@ -38,6 +38,9 @@ ROUTES = {
     "home": SIGNED_IN,
     "preferences": {"parent"},
     "contact_change": {"parent"},
+    # the counselors' workspace: their schools' services and the requests they answer; a service
+    # or request not theirs answers 404 (tests/supports/test_workspace)
+    "support_workspace:*": {"counselor", "school_admin", "district_admin"},
     "messaging:overdue": ADMINS,
     "messaging:reassign": ADMINS,
     "messaging:*": SIGNED_IN,  # each thread answers 404 to anyone not in it (tests/messaging)
