@@ -112,6 +112,7 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.sign_in_code_send": {"queue": "sms_urgent"},  # ahead of announcements
     "messaging.tasks.message_translate_task": {"queue": "translation"},
     "messaging.tasks.preview_translate_task": {"queue": "translation"},
+    "supports.tasks.translation_suggest_task": {"queue": "translation"},
     "messaging.tasks.inbound_sms_route_task": {"queue": "sms_urgent"},
     # messaging.tasks.delivery_send_task goes to sms, sms_urgent or email, chosen per delivery
 }

@@ -177,8 +177,8 @@ def help_request_close(*, actor, help_request: HelpRequest, outcome: str) -> Hel
 
 
 def help_requests_for_counselor(user) -> QuerySet[HelpRequest]:
-    """The requests of the services a counselor answers: new first, then assigned, oldest first
-    within each, then the closed ones, newest first."""
+    """The requests of the services a counselor answers: new first, then assigned, then closed,
+    oldest first within each (pages that list closed ones alone show the newest first)."""
     access = permissions.access_for(user)
     if not access.staff_id:
         return HelpRequest.objects.none()
