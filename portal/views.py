@@ -38,6 +38,7 @@ from portal.sign_in import (
     sign_in_code_request,
     sign_in_code_verify,
 )
+from supports.services import workspace_schools
 
 SIGN_IN_CODE_ID = "portal_sign_in_code_id"
 
@@ -170,7 +171,11 @@ def home(request):
     sections and families; a counselor's or an admin's school overview. Someone who holds
     several roles sees each part."""
     access = access_for(request.user)
-    context = {"access": access, "phone_simulator": phone_simulator.is_enabled()}
+    context = {
+        "access": access,
+        "phone_simulator": phone_simulator.is_enabled(),
+        "may_keep_supports": bool(workspace_schools(request.user)),
+    }
     if access.guardian_id:
         context["children"] = selectors.children_for_guardian(request.user)
     if access.staff_id and access.schools_with("teacher"):

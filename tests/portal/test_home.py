@@ -83,3 +83,13 @@ def test_home_page_queries_do_not_grow_with_the_data(client, world, key, django_
 def test_front_page_sends_a_signed_in_person_home(client, world):
     client.force_login(world.users["teacher"])
     assert client.get("/")["Location"] == reverse("home")
+
+
+@pytest.mark.django_db
+def test_families_find_help_and_counselors_their_workspace_from_home(world, client):
+    client.force_login(world.users["parent"])
+    assert 'href="/supports/"' in client.get("/home/").content.decode()
+    client.force_login(world.users["counselor"])
+    assert 'href="/supports/manage/"' in client.get("/home/").content.decode()
+    client.force_login(world.users["teacher"])
+    assert 'href="/supports/manage/"' not in client.get("/home/").content.decode()
