@@ -83,9 +83,10 @@ SPANISH_WORDS = {
 CONFUSING_WORDS = {"?", "¿?", "？"}  # "this translation is confusing"
 LANG_KEYWORD = re.compile(r"^(?:LANG|IDIOMA)\s+([A-Za-z_-]{2,10})$", re.IGNORECASE)
 
-# Handlers tried before threads, in order: each gets the text and returns True when it took it
-# (the surveys app registers one for open SMS surveys).
-inbound_handlers: list[Callable[[InboundSms], bool]] = []
+# Handlers tried before threads, in order, with the route a text they take is recorded under:
+# each gets the text and returns True when it took it (the support directory registers one for
+# SERVICES and help-request follow-ups; the surveys app one for open SMS surveys).
+inbound_handlers: list[tuple[str, Callable[[InboundSms], bool]]] = []  # (route, handler)
 
 
 def keyword_of(body: str) -> str:
@@ -397,8 +398,8 @@ def inbound_sms_route(*, inbound_id: int) -> str:
         inbound.status = InboundSms.Status.ROUTED
         if _keyword(inbound, inbound.guardian) or _confusing(inbound, inbound.guardian):
             inbound.route = InboundSms.Route.KEYWORD
-        elif any(handler(inbound) for handler in inbound_handlers):
-            inbound.route = InboundSms.Route.SURVEY
+        elif route := next((r for r, handler in inbound_handlers if handler(inbound)), ""):
+            inbound.route = route
         else:
             found = _thread_for(sender)
             if found is None:

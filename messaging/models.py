@@ -537,6 +537,7 @@ class InboundSms(models.Model):
         NONE = "", ""
         KEYWORD = "keyword", _("Keyword")
         SURVEY = "survey", _("Survey answer")
+        DIRECTORY = "directory", _("Support services")
         THREAD = "thread", _("Conversation")
         OFFICE = "office", _("School office")
 

@@ -12,5 +12,6 @@ class SupportsConfig(AppConfig):
         from supports import followup_tasks  # noqa: F401 (not a `tasks` module: Celery is told)
         from supports.sms import sms_answer
 
-        if sms_answer not in inbound.inbound_handlers:  # the directory and follow-up by text
-            inbound.inbound_handlers.append(sms_answer)
+        handler = ("directory", sms_answer)  # SERVICES, categories, follow-up answers
+        if handler not in inbound.inbound_handlers:
+            inbound.inbound_handlers.append(handler)

@@ -207,11 +207,11 @@ def test_an_open_survey_takes_the_answer_before_any_thread(world, sms):
         taken.append(text.body)
         return True
 
-    inbound.inbound_handlers.append(survey)
+    inbound.inbound_handlers.insert(0, ("survey", survey))
     try:
         sms(world.parent.phone, "2")
     finally:
-        inbound.inbound_handlers.remove(survey)
+        inbound.inbound_handlers.remove(("survey", survey))
     assert taken == ["2"]
     assert InboundSms.objects.get().route == "survey"
     assert not Message.objects.exists()
