@@ -27,6 +27,7 @@ GUARDIAN_TEMPLATES = [
     *(ROOT / "templates" / "portal").glob("*.html"),
     *(ROOT / "templates" / "messaging").rglob("*.html"),
     *(ROOT / "templates" / "messaging").rglob("*.txt"),  # email
+    *(ROOT / "templates" / "supports").glob("*.html"),  # the family pages of the directory
 ]
 GUARDIAN_MODULES = [
     *(ROOT / "portal" / name for name in ("forms.py", "services.py", "sign_in.py", "views.py")),
@@ -43,6 +44,10 @@ GUARDIAN_MODULES = [
             "delivery.py",  # texts and email
             "inbound.py",  # answers to keywords
         )
+    ),
+    *(
+        ROOT / "supports" / name
+        for name in ("views.py", "services.py", "sms.py", "followup.py", "selectors.py")
     ),
 ]
 
