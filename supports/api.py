@@ -8,7 +8,6 @@ Help requests are confidential: a family sees its own and the service's counselo
 one goes through `help_request_open`, whose refusal answers 400 with its reason as `detail`.
 """
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,7 +20,7 @@ from portal.api_permissions import IsPortalUser
 from portal.languages import UnknownLanguage, language_normalize
 from portal.models import Guardian, School
 from portal.permissions import ROLE, access_for
-from supports.models import HelpRequest, SupportCategory, SupportService
+from supports.models import DEFAULT_LANGUAGE, HelpRequest, SupportCategory, SupportService
 from supports.serializers import (
     HelpRequestOpenSerializer,
     HelpRequestSerializer,
@@ -51,7 +50,7 @@ def reader_language(user) -> str:
     try:
         return language_normalize(asked or "")
     except UnknownLanguage:
-        return settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+        return DEFAULT_LANGUAGE
 
 
 def services_listed_for(user) -> QuerySet[SupportService]:
@@ -78,7 +77,7 @@ def services_listed_for(user) -> QuerySet[SupportService]:
             | Q(counselors=access.staff_id)
         )
         shown |= Q(pk__in=kept.values("pk"))
-    default_title = build_localized_fieldname("title", settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
+    default_title = build_localized_fieldname("title", DEFAULT_LANGUAGE)
     return (
         SupportService.objects.filter(shown)
         .select_related("category")

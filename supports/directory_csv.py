@@ -35,11 +35,10 @@ from modeltranslation.utils import build_localized_fieldname
 from portal.languages import UnknownLanguage, language_normalize
 from portal.models import District, School, Staff, StaffMembership
 from portal.phones import phone_e164
-from supports.models import SupportCategory, SupportService
+from supports.models import DEFAULT_LANGUAGE, SupportCategory, SupportService
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LANGUAGE = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
 TRANSLATED = SupportService.TRANSLATED_FIELDS
 BASE_COLUMNS = (
     "category",

@@ -29,7 +29,7 @@ from messaging.channels.sms import SmsError, sms_backend
 from messaging.delivery import quiet_hours_end
 from messaging.models import Delivery, Message, Thread
 from messaging.services import _write
-from supports.models import HelpRequest
+from supports.models import DEFAULT_LANGUAGE, HelpRequest
 from supports.services import SupportError, counselors_of
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def answer_of(body: str) -> str | None:
 def _title(help_request: HelpRequest, language: str) -> str:
     service = help_request.service
     return getattr(service, build_localized_fieldname("title", language), "") or getattr(
-        service, build_localized_fieldname("title", settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
+        service, build_localized_fieldname("title", DEFAULT_LANGUAGE)
     )
 
 

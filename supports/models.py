@@ -6,11 +6,15 @@ and only the service's counselors see the request. Family-facing text is transla
 django-modeltranslation (supports/translated_fields.py): one column per language.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import District, Guardian, School, Staff, Student
+
+# The language counselors write services in; every other family language is a translation of it.
+DEFAULT_LANGUAGE = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
 
 
 class SupportCategory(models.Model):

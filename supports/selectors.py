@@ -10,7 +10,6 @@ from functools import reduce
 from operator import or_
 from urllib.parse import quote_plus
 
-from django.conf import settings
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -20,10 +19,8 @@ from modeltranslation.utils import build_localized_fieldname
 from portal import permissions
 from portal.languages import UnknownLanguage, language_normalize
 from portal.models import Guardian, Student
-from supports.models import SupportCategory, SupportService
+from supports.models import DEFAULT_LANGUAGE, SupportCategory, SupportService
 from supports.services import services_for_family, services_for_schools
-
-DEFAULT_LANGUAGE = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
 
 # PostgreSQL's text-search configuration of each family language that has one (stemming and stop
 # words); the others (Vietnamese, Chinese, Somali) are searched word for word with "simple".

@@ -14,7 +14,7 @@ from messaging.models import Message, Participant, Thread
 from messaging.services import MessagingError, _body_check, _event, _write
 from portal import permissions
 from portal.models import Guardian, School, Staff, Student
-from supports.models import HelpRequest, SupportService
+from supports.models import DEFAULT_LANGUAGE, HelpRequest, SupportService
 
 ROLE = permissions.ROLE
 
@@ -201,7 +201,6 @@ def help_requests_for_counselor(user) -> QuerySet[HelpRequest]:
 
 # ---- The counselors' workspace: their services and their translations --------------------------
 
-DEFAULT_LANGUAGE = "en"  # the language counselors write in (MODELTRANSLATION_DEFAULT_LANGUAGE)
 
 # What a counselor sets on a service besides where it runs, who answers, and its texts.
 SERVICE_DETAILS = (

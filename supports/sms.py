@@ -29,7 +29,7 @@ from messaging.inbound import _reply, keyword_of
 from messaging.models import InboundSms
 from portal.models import School
 from supports import followup
-from supports.models import SupportCategory, SupportService
+from supports.models import DEFAULT_LANGUAGE, SupportCategory, SupportService
 from supports.services import services_for_schools
 
 # What a family texts for the directory, and the language each word is in.
@@ -59,7 +59,7 @@ def in_language(row, field: str, language: str) -> str:
     """A translated field in `language`, else in the default language (texts by SMS never come
     out empty)."""
     return getattr(row, build_localized_fieldname(field, language), "") or getattr(
-        row, build_localized_fieldname(field, settings.MODELTRANSLATION_DEFAULT_LANGUAGE), ""
+        row, build_localized_fieldname(field, DEFAULT_LANGUAGE), ""
     )
 
 
