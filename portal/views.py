@@ -38,7 +38,8 @@ from portal.sign_in import (
     sign_in_code_request,
     sign_in_code_verify,
 )
-from supports.services import workspace_schools
+from supports.selectors import listings, reader_language
+from supports.services import spotlights_for_family, workspace_schools
 
 SIGN_IN_CODE_ID = "portal_sign_in_code_id"
 
@@ -178,6 +179,9 @@ def home(request):
     }
     if access.guardian_id:
         context["children"] = selectors.children_for_guardian(request.user)
+        context["spotlights"] = listings(
+            spotlights_for_family(request.user), reader_language(request.user)
+        )
     if access.staff_id and access.schools_with("teacher"):
         context["sections"] = selectors.sections_for_teacher(request.user)
     if access.is_superuser or access.schools_with("counselor", "admin"):

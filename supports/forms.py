@@ -131,3 +131,36 @@ class CloseForm(forms.Form):
         label=_("Outcome"),
         choices=[(value, label) for value, label in HelpRequest.Outcome.choices if value],
     )
+
+
+class SpotlightForm(forms.Form):
+    """Who hears about a service, when, and how long families' home pages show it."""
+
+    school = forms.ModelChoiceField(label=_("School"), queryset=None)
+    audience = forms.ChoiceField(
+        label=_("Families of"),
+        choices=[
+            ("section", _("A class")),
+            ("sections", _("Several classes")),
+            ("grade", _("A grade")),
+            ("school", _("The whole school")),
+        ],
+    )
+    sections = forms.ModelMultipleChoiceField(
+        label=_("Classes"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    grade = forms.CharField(label=_("Grade"), max_length=32, required=False)
+    scheduled_at = forms.DateTimeField(
+        label=_("Send at (empty: now)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    shows_until = forms.DateField(
+        label=_("Show on families' home page until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, schools, sections, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+        self.fields["sections"].queryset = sections

@@ -241,3 +241,25 @@ class ServiceTranslationSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} ({self.language})"
+
+
+class Spotlight(models.Model):
+    """A counselor puts a service in the spotlight: an announcement about it goes to the families
+    they choose (through the messaging broadcast, scheduled or at once), and the families' home
+    page shows the service until `shows_until`."""
+
+    service = models.ForeignKey(SupportService, on_delete=models.CASCADE, related_name="spotlights")
+    broadcast = models.OneToOneField(
+        "messaging.Broadcast", on_delete=models.PROTECT, related_name="spotlight"
+    )
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
+    shows_until = models.DateField(_("show on the families' home page until"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("spotlight")
+        verbose_name_plural = _("spotlights")
+
+    def __str__(self) -> str:
+        return f"spotlight on {self.service_id}"

@@ -7,6 +7,7 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Case, Q, QuerySet, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,7 @@ from messaging.models import Message, Participant, Thread
 from messaging.services import MessagingError, _body_check, _event, _write
 from portal import permissions
 from portal.models import Guardian, School, Staff, Student
-from supports.models import DEFAULT_LANGUAGE, HelpRequest, SupportService
+from supports.models import DEFAULT_LANGUAGE, HelpRequest, Spotlight, SupportService
 
 ROLE = permissions.ROLE
 
@@ -516,3 +517,62 @@ def translation_discard(*, actor, suggestion) -> None:
     """Throws a suggestion away; the service's texts are untouched."""
     _keeper(actor, suggestion.service)
     type(suggestion).objects.filter(pk=suggestion.pk).delete()
+
+
+# ---- Spotlights -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def service_spotlight(
+    *,
+    actor,
+    service: SupportService,
+    school: School,
+    kind: str,
+    sections=(),
+    grade: str = "",
+    scheduled_at=None,
+    shows_until: datetime.date,
+) -> Spotlight:
+    """Puts a published service in the spotlight: an announcement about it (its title, summary
+    and the link to its page) to the audience chosen, through the messaging broadcast with all
+    its rules (who the sender may reach, the daily limit, scheduling), and the service on the
+    home page of the families of its schools until `shows_until`."""
+    from django.conf import settings
+
+    from messaging.broadcasts import broadcast_create
+
+    staff = _keeper(actor, service)
+    if service.status != SupportService.Status.PUBLISHED:
+        raise SupportError(_("Publish the service before you put it in the spotlight."))
+    if not services_for_schools(School.objects.filter(pk=school.pk)).filter(pk=service.pk):
+        raise SupportError(_("This service is not offered at that school."))
+    if shows_until < timezone.localdate():
+        raise SupportError(_("Choose a last day from today on."))
+    title = getattr(service, column("title", DEFAULT_LANGUAGE))
+    summary = getattr(service, column("summary", DEFAULT_LANGUAGE))
+    link = settings.PUBLIC_BASE_URL + reverse("supports:service", args=[service.pk])
+    broadcast = broadcast_create(
+        actor=actor,
+        school=school,
+        subject=title,
+        body=f"{title}: {summary}\n{link}",
+        kind=kind,
+        sections=sections,
+        grade=grade,
+        scheduled_at=scheduled_at,
+    )
+    return Spotlight.objects.create(
+        service=service, broadcast=broadcast, created_by=staff, shows_until=shows_until
+    )
+
+
+def spotlights_for_family(user, *, today=None) -> list[SupportService]:
+    """The services in the spotlight for a family today: live, offered at their children's
+    schools, their announcement sent, still within their days; each once, newest first."""
+    today = today or timezone.localdate()
+    current = Spotlight.objects.filter(shows_until__gte=today, broadcast__status="sent").order_by(
+        "-broadcast__sent_at"
+    )
+    services = services_for_family(user, today=today).filter(pk__in=current.values("service_id"))
+    return list(services.order_by("-spotlights__broadcast__sent_at").distinct()[:3])

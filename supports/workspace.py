@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.languages import family_language_choices
 from portal.models import District, School
 from supports import services
-from supports.forms import AssignForm, CloseForm, ServiceForm
+from supports.forms import AssignForm, CloseForm, ServiceForm, SpotlightForm
 from supports.models import HelpRequest, ServiceTranslationSuggestion, SupportService
 
 REQUESTS_PER_PAGE = 50
@@ -411,3 +411,49 @@ def request_close(request, request_id: int):
     else:
         messages.success(request, _("Closed. The family will be asked whether it got the help."))
     return redirect("support_workspace:requests")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def service_spotlight(request, service_id: int):
+    """Put a published service in the spotlight: an announcement to the families chosen, and
+    the service on their home page for a while."""
+    from messaging.broadcasts import sections_targetable
+    from portal.models import Section
+
+    service = _service_or_404(request, service_id)
+    schools = School.objects.filter(pk__in=services.workspace_schools(request.user)).order_by(
+        "name"
+    )
+    sections = Section.objects.none()
+    for school in schools:
+        sections |= sections_targetable(request.user, school)
+    form = SpotlightForm(
+        request.POST or None,
+        schools=schools,
+        sections=sections.select_related("school").order_by("school__name", "name"),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            spotlight = services.service_spotlight(
+                actor=request.user,
+                service=service,
+                school=data["school"],
+                kind=data["audience"],
+                sections=list(data["sections"]),
+                grade=data["grade"],
+                scheduled_at=data["scheduled_at"],
+                shows_until=data["shows_until"],
+            )
+        except services.SupportError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The service is in the spotlight."))
+            return redirect("broadcasts:detail", broadcast_id=spotlight.broadcast_id)
+    return render(
+        request,
+        "supports/manage/spotlight.html",
+        {"service": service, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:service_id>/preview/", workspace.service_preview, name="preview"),
     path("<int:service_id>/publish/", workspace.service_publish, name="publish"),
     path("<int:service_id>/unpublish/", workspace.service_unpublish, name="unpublish"),
+    path("<int:service_id>/spotlight/", workspace.service_spotlight, name="spotlight"),
     path(
         "<int:service_id>/translations/<str:language>/suggest/",
         workspace.translation_suggest,
