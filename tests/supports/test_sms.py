@@ -217,7 +217,8 @@ def days_later(days: float) -> datetime.datetime:
 
 
 def follow_ups(texts):
-    return [text for text in texts if "Reply 1" in text.body]
+    """The follow-up questions among the texts sent (in English or, to this family, Spanish)."""
+    return [text for text in texts if "Reply 1" in text.body or "Responda 1" in text.body]
 
 
 def test_the_family_is_asked_once_after_the_set_days_in_its_language(
@@ -228,7 +229,7 @@ def test_the_family_is_asked_once_after_the_set_days_in_its_language(
     assert help_requests_follow_up(now=days_later(3.2)) == 0
     [question] = follow_ups(texts)
     assert question.to == str(always_open.parent.phone)
-    assert question.body.startswith("Despensa de alimentos: ")
+    assert question.body.startswith("Despensa de alimentos: ¿Le dieron la ayuda que necesitaba?")
     closed_request.refresh_from_db()
     assert closed_request.follow_up_sent_at is not None
 

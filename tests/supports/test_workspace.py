@@ -74,7 +74,7 @@ def test_a_counselor_writes_a_service_has_it_translated_accepts_and_publishes(
     assert service.status == "published" and service.published_at is not None
     assert not ServiceTranslationSuggestion.objects.exists()
     seen = client.get(preview, {"language": "es"}).content.decode()
-    assert "[en-&gt;es] Food pantry" in seen and "Machine translated" in seen
+    assert "[en-&gt;es] Food pantry" in seen and "Traducido automáticamente" in seen
 
     # A person rewriting the Spanish title takes the machine mark off it, and only it.
     client.post(
