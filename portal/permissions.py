@@ -234,16 +234,17 @@ def staff_visible_to(user) -> QuerySet[Staff]:
 
 def threads_visible_to(user):
     """Threads a user may read: the ones they take part in; for a school admin, every thread of
-    their schools except confidential help requests. A guardian never sees a thread about a
+    their schools, and for a superuser every thread, except confidential help requests (those are
+    for the family and the service's counselors only). A guardian never sees a thread about a
     child their link bars them from, and sees an announcement's thread once it was sent to them
     (they read it as a recipient, not a participant, so they cannot answer all)."""
     from messaging.models import BroadcastRecipient, Thread
 
     access = access_for(user)
     threads = Thread.objects.all()
-    if access.is_superuser:
-        return threads
     rule = Q(pk__in=[])
+    if access.is_superuser:  # every thread but the help requests it takes no part in
+        rule |= ~Q(kind=Thread.Kind.HELP_REQUEST)
     if access.staff_id:
         rule |= Q(participants__staff_id=access.staff_id)
     admin_schools = access.schools_with(ROLE.ADMIN)

@@ -62,7 +62,9 @@ def test_a_family_asks_for_help_and_is_told_who_will_answer(always_open, request
     assert told.body.startswith("Food pantry:")
 
 
-@pytest.mark.parametrize("key", ["teacher", "art_teacher", "school_admin", "district_admin"])
+@pytest.mark.parametrize(
+    "key", ["teacher", "art_teacher", "school_admin", "district_admin", "superuser"]
+)
 def test_no_one_but_the_services_counselors_sees_the_request(
     always_open, request_open, client, key
 ):
