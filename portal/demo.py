@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import transaction
+from django.utils import timezone
 
 from portal.models import (
     District,
@@ -201,6 +202,39 @@ FAMILIES = [
 # fmt: on
 
 
+# Support services of the demo directory: (category, its Spanish name, SMS keywords, service).
+SUPPORT_SERVICES = [
+    (
+        "Food and clothing",
+        "Comida y ropa",
+        "FOOD COMIDA",
+        {
+            "title_en": "Family food pantry",
+            "title_es": "Despensa familiar",
+            "summary_en": "Free groceries for any family of the school, no questions asked.",
+            "summary_es": "Alimentos gratis para cualquier familia de la escuela, sin preguntas.",
+            "hours_en": "Fridays 3 to 5 pm, in the gym",
+            "hours_es": "Viernes de 3 a 5 pm, en el gimnasio",
+            "phone": "+17735550190",
+            "address": "1200 River Road, Chicago, IL",
+        },
+    ),
+    (
+        "Counseling",
+        "Consejería",
+        "COUNSELING CONSEJERIA",
+        {
+            "title_en": "Talk to the school counselor",
+            "title_es": "Hable con la consejera escolar",
+            "summary_en": "Confidential help with worries at home or at school.",
+            "summary_es": "Ayuda confidencial con preocupaciones en casa o en la escuela.",
+            "hours_en": "School days 8 am to 3 pm",
+            "hours_es": "Días de clase de 8 am a 3 pm",
+        },
+    ),
+]
+
+
 # ---- The service -------------------------------------------------------------------------------
 
 
@@ -305,7 +339,33 @@ def demo_school_seed(*, password: str = DEMO_PASSWORD) -> DemoSchool:
                 )
             demo.student_count += 1
         demo.family_count += 1
+    _support_services_seed(school, staff_by_key["counselor"])
     return demo
+
+
+def _support_services_seed(school: School, counselor: Staff) -> None:
+    """Two services in the directory, in English and Spanish, that the counselor answers."""
+    from supports.models import SupportCategory, SupportService
+
+    for position, (english, spanish, keywords, service) in enumerate(SUPPORT_SERVICES, start=1):
+        category, _ = SupportCategory.objects.get_or_create(
+            name_en=english,
+            defaults={"name_es": spanish, "sms_keywords": keywords, "position": position},
+        )
+        found, created = SupportService.objects.get_or_create(
+            school=school,
+            title_en=service["title_en"],
+            defaults={
+                **service,
+                "category": category,
+                "owner": counselor,
+                "status": SupportService.Status.PUBLISHED,
+                "published_at": timezone.now(),
+                "languages": "en es",
+            },
+        )
+        if created:
+            found.counselors.add(counselor)
 
 
 def _user_with_password(email: str, password: str, **defaults) -> User:

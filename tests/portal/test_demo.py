@@ -171,3 +171,11 @@ def test_command_lists_the_sign_ins_and_where_to_use_them(settings):
     assert DEMO_PASSWORD in output
     assert f"{settings.PUBLIC_BASE_URL}/admin/" in output
     assert "demo accounts" in output
+
+
+def test_the_demo_directory_has_services_in_english_and_spanish_its_counselor_answers(demo):
+    from supports.models import SupportService
+
+    services = SupportService.objects.filter(status="published")
+    assert services.count() == 2
+    assert all(service.title_es and service.counselors.exists() for service in services)
