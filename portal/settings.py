@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "portal",
     "messaging",
     "supports",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +186,11 @@ FAMILY_LANGUAGES = [
 ]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in FAMILY_LANGUAGES)
-MODELTRANSLATION_TRANSLATION_FILES = ("messaging.translated_fields", "supports.translated_fields")
+MODELTRANSLATION_TRANSLATION_FILES = (
+    "messaging.translated_fields",
+    "supports.translated_fields",
+    "surveys.translated_fields",
+)
 MODELTRANSLATION_FALLBACK_LANGUAGES = ()  # a missing translation is missing, never English
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
