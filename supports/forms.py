@@ -4,6 +4,7 @@ from django import forms
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from messaging.models import Broadcast
 from portal.languages import family_language_choices
 from supports.models import HelpRequest, SupportService
 from supports.services import DEFAULT_LANGUAGE, SERVICE_DETAILS, column
@@ -139,12 +140,8 @@ class SpotlightForm(forms.Form):
     school = forms.ModelChoiceField(label=_("School"), queryset=None)
     audience = forms.ChoiceField(
         label=_("Families of"),
-        choices=[
-            ("section", _("A class")),
-            ("sections", _("Several classes")),
-            ("grade", _("A grade")),
-            ("school", _("The whole school")),
-        ],
+        # an announcement's audiences, but families chosen one by one
+        choices=[(value, label) for value, label in Broadcast.Audience.choices if value != "list"],
     )
     sections = forms.ModelMultipleChoiceField(
         label=_("Classes"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple

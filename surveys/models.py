@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from messaging.models import Broadcast
 from portal.models import Guardian, School, Section, Staff, language_field
 
 
@@ -27,12 +28,7 @@ class Survey(models.Model):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
-    class Audience(models.TextChoices):
-        SECTION = "section", _("A class")
-        SECTIONS = "sections", _("Several classes")
-        GRADE = "grade", _("A grade")
-        SCHOOL = "school", _("The whole school")
-        LIST = "list", _("Families I choose")
+    Audience = Broadcast.Audience  # who it goes to, chosen as for an announcement
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="surveys")
     created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
