@@ -22,7 +22,7 @@ import random
 import smtplib
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
@@ -51,8 +51,21 @@ CHANNEL = Delivery.Channel
 MAX_ATTEMPTS = 8  # hand-overs before a delivery is given up
 RETRY_NOW_SECONDS = 300  # a retry sooner than this is a short Celery countdown; later, the sweeper
 SWEEP_BATCH = 5000  # deliveries the sweeper hands to the broker per run
+EVENT = Message.Event
 # Events a family is told about by text and email; the others are notes for staff.
-FAMILY_EVENTS = {"", "joined", "acknowledged", "check_in", "help_requested"}
+FAMILY_EVENTS = {"", "joined", "acknowledged", "check_in", "help_requested"} | {
+    EVENT.SURVEY_INVITATION,
+    EVENT.SURVEY_QUESTION,
+    EVENT.SURVEY_HINT,
+    EVENT.SURVEY_THANKS,
+    EVENT.SURVEY_REMINDER,
+}
+# Texts that answer one the family just sent: quiet hours do not hold them back.
+REPLY_EVENTS = {EVENT.ACKNOWLEDGED, EVENT.SURVEY_QUESTION, EVENT.SURVEY_HINT, EVENT.SURVEY_THANKS}
+# Texts to many families at once: announcements muted (NEWS OFF) hold them back.
+ANNOUNCEMENT_EVENTS = {EVENT.SURVEY_INVITATION, EVENT.SURVEY_REMINDER}
+# Apps render their own events' texts: {event: render(delivery, now) -> text, or None to wait}.
+event_texts: dict[str, Callable[[Delivery, datetime.datetime], str | None]] = {}
 UNSUBSCRIBE_SALT = "messaging.email-unsubscribe"
 # What rendering and sending one delivery reads, in the same query as the delivery.
 WHAT_A_TEXT_NEEDS = (
@@ -72,11 +85,15 @@ def deliveries_write(
     guardians: Iterable[Guardian],
     is_announcement: bool = False,
     is_urgent: bool = False,
+    sms_only: bool = False,
+    not_before: datetime.datetime | None = None,
 ) -> int:
     """Writes one delivery per guardian and channel they take (a phone with texts wanted, an
-    email with email wanted; a family with neither but a sign-in has the message in the portal).
-    A number that stopped texts is written `skipped` with the reason, so every count shows it.
-    Call inside the transaction that wrote the message; returns how many it wrote."""
+    email with email wanted; a family with neither but a sign-in has the message in the portal),
+    or by text alone (`sms_only`: a survey's SMS conversation). A number that stopped texts is
+    written `skipped` with the reason, so every count shows it; `not_before` holds them back
+    (deferred) until then. Call inside the transaction that wrote the message; returns how many
+    it wrote."""
     if message.is_internal or message.event not in FAMILY_EVENTS:
         return 0
     school_id = message.thread.school_id
@@ -87,8 +104,7 @@ def deliveries_write(
             school_id=school_id, phone__in=[str(g.phone) for g in guardians if g.phone]
         )
     }
-    # An acknowledgement answers a text the family just sent: quiet hours do not hold it back.
-    goes_now = is_urgent or message.event == Message.Event.ACKNOWLEDGED
+    goes_now = is_urgent or message.event in REPLY_EVENTS
     rows = []
     for guardian in guardians:
         if not guardian.is_active:
@@ -109,6 +125,8 @@ def deliveries_write(
             if refusal is not None:
                 row.status, (row.error_code, row.error_reason) = STATUS.SKIPPED, refusal
             rows.append(row)
+        if sms_only:
+            continue
         if guardian.wants_email and guardian.email:
             rows.append(
                 Delivery(
@@ -129,6 +147,10 @@ def deliveries_write(
                     sent_at=timezone.now(),
                 )
             )
+    if not_before is not None:
+        for row in rows:
+            if row.status == STATUS.QUEUED and row.channel != CHANNEL.IN_APP:
+                row.status, row.next_attempt_at = STATUS.DEFERRED, not_before
     Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return len(rows)
 
@@ -186,12 +208,15 @@ def _enqueue(rows: Iterable[tuple[int, str, bool]], *, countdown: float | None =
     return handed
 
 
-def deliveries_dispatch(*, message_id: int) -> int:
-    """Hands a message's due deliveries to the broker (after its translations are made)."""
+def deliveries_dispatch(*, message_id: int, guardian_ids: Iterable[int] | None = None) -> int:
+    """Hands a message's due deliveries (to these guardians only, when named) to the broker
+    (after its translations are made)."""
     now = timezone.now()
+    deliveries = Delivery.objects.filter(message_id=message_id, status=STATUS.QUEUED)
+    if guardian_ids is not None:
+        deliveries = deliveries.filter(guardian_id__in=list(guardian_ids))
     due = (
-        Delivery.objects.filter(message_id=message_id, status=STATUS.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        deliveries.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .exclude(channel=CHANNEL.IN_APP)
         .order_by("-is_urgent", "pk")
         .values_list("pk", "channel", "is_urgent")
@@ -272,6 +297,8 @@ def delivery_text(delivery: Delivery, *, now: datetime.datetime | None = None) -
     thread = message.thread
     school = thread.school
     with translation.override(delivery.guardian.preferred_language):
+        if message.event in event_texts:
+            return event_texts[message.event](delivery, now)
         if message.event == Message.Event.JOINED:
             text = gettext("%(name)s joined the conversation") % {"name": message.body}
             return f"{school.name}: {text}"
@@ -327,7 +354,8 @@ def _refusal(delivery: Delivery) -> tuple[str, str] | None:
         return consent.sms_refusal(
             school_id=thread.school_id,
             phone=delivery.address,
-            is_announcement=thread.kind == Thread.Kind.BROADCAST,
+            is_announcement=thread.kind == Thread.Kind.BROADCAST
+            or delivery.message.event in ANNOUNCEMENT_EVENTS,
             is_urgent=delivery.is_urgent,
         )
     if not guardian.wants_email or not guardian.email:
@@ -479,11 +507,12 @@ def _email_hand_over(delivery: Delivery, text: str) -> str:
     unsubscribe_url = settings.PUBLIC_BASE_URL + reverse(
         "channels:email_unsubscribe", args=[unsubscribe_token(guardian.pk)]
     )
-    thread_url = settings.PUBLIC_BASE_URL + (
-        reverse("broadcasts:received")
-        if thread.kind == Thread.Kind.BROADCAST
-        else reverse("messaging:thread", args=[thread.pk])
-    )
+    if thread.kind == Thread.Kind.BROADCAST:
+        thread_url = settings.PUBLIC_BASE_URL + reverse("broadcasts:received")
+    elif thread.kind == Thread.Kind.SURVEY:  # the text holds the family's own link
+        thread_url = settings.PUBLIC_BASE_URL + reverse("home")
+    else:
+        thread_url = settings.PUBLIC_BASE_URL + reverse("messaging:thread", args=[thread.pk])
     language = guardian.preferred_language
     context = {
         "text": text,

@@ -5,7 +5,8 @@ MessageSid) and answers Twilio at once; a task routes it (`inbound_sms_route`):
 
 1. carrier keywords (STOP, START, HELP and their Spanish equivalents, any case, surrounding
    spaces ignored) change consent and are answered as carriers require; NEWS OFF / NOTICIAS NO
-   mute announcements only; LANG ES changes the family's language;
+   mute announcements only; LANG ES changes the family's language (YES/SÍ from a number that
+   takes texts is the answer an app waits for, when one does: `answer_expected`);
 2. an open SMS survey takes its answer (apps register a handler: `inbound_handlers`);
 3. otherwise the text joins the thread that last texted this number from the school (a reply to
    an announcement opens a direct thread with its sender), or the school office's inbox when
@@ -87,6 +88,10 @@ LANG_KEYWORD = re.compile(r"^(?:LANG|IDIOMA)\s+([A-Za-z_-]{2,10})$", re.IGNORECA
 # each gets the text and returns True when it took it (the support directory registers one for
 # SERVICES and help-request follow-ups; the surveys app one for open SMS surveys).
 inbound_handlers: list[tuple[str, Callable[[InboundSms], bool]]] = []  # (route, handler)
+# Apps waiting for an answer from a number say so (a survey on a yes/no question): from a number
+# that takes texts, YES or SÍ is then that answer, not the carrier's START (which changes nothing
+# for such a number). STOP, HELP and the others stay keywords whatever is waiting.
+answer_expected: list[Callable[[InboundSms], bool]] = []
 
 
 def keyword_of(body: str) -> str:
@@ -151,7 +156,7 @@ def _last_delivery(inbound: InboundSms, school: School | None) -> Delivery | Non
         channel=Delivery.Channel.SMS,
         address=inbound.from_phone,
         status__in=["sending", "sent", "delivered", "undelivered"],
-    )
+    ).exclude(message__thread__kind=Thread.Kind.SURVEY)  # a survey's texts are no conversation
     if school is not None:
         deliveries = deliveries.filter(message__thread__school=school)
     return deliveries.select_related("guardian", "message__thread__school").order_by("-pk").first()
@@ -191,6 +196,17 @@ def _keyword(inbound: InboundSms, guardian: Guardian | None) -> bool:
         (UNMUTE_WORDS, ACTION.UNMUTE_ANNOUNCEMENTS),
     ]
     action = next((action for words, action in actions if keyword in words), None)
+    if (
+        action == ACTION.OPT_IN
+        and not consent.sms_refusal(
+            school_id=school.pk if school else None,
+            phone=inbound.from_phone,
+            is_announcement=False,
+            is_urgent=False,
+        )
+        and any(expects(inbound) for expects in answer_expected)
+    ):
+        return False
     language_match = LANG_KEYWORD.match(inbound.body.strip())
     if action is None and keyword not in HELP_WORDS and not language_match:
         return False

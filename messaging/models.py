@@ -25,6 +25,7 @@ class Thread(models.Model):
         BROADCAST = "broadcast", _("Announcement")
         HELP_REQUEST = "help_request", _("Help request")
         OFFICE = "office", _("School office")
+        SURVEY = "survey", _("Survey")  # a survey's texts to families; nobody's inbox
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="threads")
     student = models.ForeignKey(
@@ -59,7 +60,7 @@ class Thread(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["direct", "broadcast", "help_request", "office"]),
+                condition=Q(kind__in=["direct", "broadcast", "help_request", "office", "survey"]),
                 name="thread_kind_valid",
             ),
         ]
@@ -122,6 +123,12 @@ class Message(models.Model):
         TRANSLATION_FLAGGED = "translation_flagged", _("a translation was found confusing")
         OVERDUE = "overdue", _("a family has waited past the school's answer target")
         HELP_REQUESTED = "help_requested", _("the request for help arrived")
+        # A survey's texts, one message each (body: the question's id for a question or hint)
+        SURVEY_INVITATION = "survey_invitation", _("survey invitation")
+        SURVEY_QUESTION = "survey_question", _("survey question")
+        SURVEY_HINT = "survey_hint", _("survey question asked again")
+        SURVEY_THANKS = "survey_thanks", _("survey thank-you")
+        SURVEY_REMINDER = "survey_reminder", _("survey reminder")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     author_staff = models.ForeignKey(

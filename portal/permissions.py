@@ -258,7 +258,10 @@ def threads_visible_to(user):
             guardian_id=access.guardian_id, broadcast__status="sent"
         ).values("broadcast__thread_id")
         rule |= Q(kind=Thread.Kind.BROADCAST, pk__in=received)
-    return threads.filter(pk__in=Thread.objects.filter(rule).values("pk"))
+    # A survey's thread only carries its texts to families: it is nobody's conversation.
+    return threads.filter(pk__in=Thread.objects.filter(rule).values("pk")).exclude(
+        kind=Thread.Kind.SURVEY
+    )
 
 
 VISIBLE = {

@@ -10,8 +10,10 @@ class SupportsConfig(AppConfig):
     def ready(self) -> None:
         from messaging import inbound
         from supports import followup_tasks  # noqa: F401 (not a `tasks` module: Celery is told)
-        from supports.sms import sms_answer
+        from supports.sms import follow_up_expected, sms_answer
 
         handler = ("directory", sms_answer)  # SERVICES, categories, follow-up answers
         if handler not in inbound.inbound_handlers:
             inbound.inbound_handlers.append(handler)
+        if follow_up_expected not in inbound.answer_expected:
+            inbound.answer_expected.append(follow_up_expected)

@@ -211,3 +211,9 @@ def sms_answer(inbound: InboundSms) -> bool:
     if text in DIRECTORY_WORDS:
         return _send_list(inbound, _language(inbound, DIRECTORY_WORDS[text]))
     return _answer(inbound) or _category_keyword(inbound, text)
+
+
+def follow_up_expected(inbound: InboundSms) -> bool:
+    """ "Did you get the help you needed?" waits for this number's answer: "sí" is that answer,
+    not the carrier's START (messaging.inbound.answer_expected)."""
+    return followup.help_request_awaiting_answer(phone=inbound.from_phone) is not None

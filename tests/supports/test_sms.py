@@ -269,3 +269,14 @@ def test_two_reopens_as_new_when_nobody_had_it(always_open, closed_request, sms)
     sms(always_open.parent.phone, "no")
     closed_request.refresh_from_db()
     assert (closed_request.status, closed_request.follow_up_answer) == ("new", "no")
+
+
+def test_si_answers_the_follow_up_instead_of_being_the_carriers_start(
+    always_open, closed_request, sms
+):
+    help_requests_follow_up(now=days_later(3.01))
+    stored = sms(always_open.parent.phone, "Sí")
+    assert stored.route == "directory"
+    closed_request.refresh_from_db()
+    assert (closed_request.status, closed_request.follow_up_answer) == ("closed", "yes")
+    assert not SmsConsent.objects.filter(phone=always_open.parent.phone).exists()
