@@ -340,7 +340,57 @@ def demo_school_seed(*, password: str = DEMO_PASSWORD) -> DemoSchool:
             demo.student_count += 1
         demo.family_count += 1
     _support_services_seed(school, staff_by_key["counselor"])
+    _survey_seed(school, staff_by_key["teacher1"], sections_by_grade["KG"])
     return demo
+
+
+def _survey_seed(school: School, teacher: Staff, sections: list[Section]) -> None:
+    """A draft survey of the kindergarten teacher, in English and Spanish, ready to send."""
+    from surveys.models import Choice, Question, Survey
+
+    survey, created = Survey.objects.get_or_create(
+        school=school,
+        title_en="Conference week",
+        defaults={
+            "created_by": teacher,
+            "title_es": "Semana de reuniones",
+            "introduction_en": "Three quick questions about parent–teacher conferences.",
+            "introduction_es": "Tres preguntas rápidas sobre las reuniones con la maestra.",
+            "thank_you_en": "Thank you! We will confirm your time.",
+            "thank_you_es": "¡Gracias! Le confirmaremos la hora.",
+            "audience": Survey.Audience.SECTIONS,
+            "reminder_after_hours": 24,
+        },
+    )
+    if not created:
+        return
+    survey.sections.set(sections)
+    day = Question.objects.create(
+        survey=survey,
+        position=1,
+        kind="single_choice",
+        text_en="Which day suits you best?",
+        text_es="¿Qué día le conviene más?",
+    )
+    for position, (english, spanish) in enumerate(
+        [("Monday", "Lunes"), ("Tuesday", "Martes"), ("Thursday", "Jueves")], start=1
+    ):
+        Choice.objects.create(question=day, position=position, text_en=english, text_es=spanish)
+    Question.objects.create(
+        survey=survey,
+        position=2,
+        kind="yes_no",
+        text_en="Would you like an interpreter?",
+        text_es="¿Desea un intérprete?",
+    )
+    Question.objects.create(
+        survey=survey,
+        position=3,
+        kind="short_text",
+        is_required=False,
+        text_en="Anything we should know?",
+        text_es="¿Algo que debamos saber?",
+    )
 
 
 def _support_services_seed(school: School, counselor: Staff) -> None:

@@ -114,7 +114,9 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.message_translate_task": {"queue": "translation"},
     "messaging.tasks.preview_translate_task": {"queue": "translation"},
     "supports.tasks.translation_suggest_task": {"queue": "translation"},
+    "surveys.results_tasks.survey_answers_translate": {"queue": "translation"},
     "messaging.tasks.inbound_sms_route_task": {"queue": "sms_urgent"},
+    "surveys.tasks.survey_translate_and_dispatch_task": {"queue": "translation"},
     # messaging.tasks.delivery_send_task goes to sms, sms_urgent or email, chosen per delivery
 }
 # A message written while Redis is down must not hang the page: the sweeper hands it over later.
@@ -129,6 +131,8 @@ CELERY_BEAT_SCHEDULE = {  # the database scheduler adds these at start; edit oth
         "task": "supports.followup_tasks.help_requests_follow_up",
         "schedule": 900.0,
     },
+    "survey-reminders-send": {"task": "surveys.tasks.survey_reminders_send", "schedule": 900.0},
+    "surveys-close-due": {"task": "surveys.tasks.surveys_close_due", "schedule": 300.0},
 }
 CELERY_TIMEZONE = "UTC"
 BROKER_CHECK_TIMEOUT_SECONDS = 2  # how long /readyz waits for the broker
@@ -331,12 +335,37 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {  # Django's own, for runserver's request lines
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # A survey link's token opens a family's survey: the loggers that write request paths
+    # ("Not Found: /s/<token>/", runserver's request lines) write `/s/…` instead.
+    "filters": {"hide_survey_tokens": {"()": "surveys.log_filters.HideSurveyTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["hide_survey_tokens"],
+        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},  # a line for every sign-in otherwise
         "deepl": {"level": "WARNING"},  # at DEBUG it would log the texts families wrote
         "twilio": {"level": "WARNING"},  # at INFO the SDK logs the numbers it texts
+        "django.request": {"filters": ["hide_survey_tokens"]},
+        "django.security.csrf": {"filters": ["hide_survey_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["hide_survey_tokens"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
 }

@@ -8,19 +8,27 @@ derived from the invitation's token with the portal's secret key, and the invita
 that the family completed it.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Broadcast
+from messaging.models import Broadcast, Thread
 from portal.models import Guardian, School, Section, Staff, language_field
 
 
 class Survey(models.Model):
     """A few questions to an audience of families (as an announcement's).
 
-    draft -> open (between opens_at and closes_at; invitations sent) -> closed
+        draft -> open (sent: invitations written; answers taken from opens_at) -> closed
+                                                  (by a person, or at closes_at)
+
+    Its texts to families (the invitation, each question by SMS, a hint, the thank-you, the
+    reminder) are system messages of its own thread, carried by the delivery pipeline like any
+    message; the thread is no conversation and shows in nobody's inbox.
     """
 
     class Status(models.TextChoices):
@@ -48,7 +56,15 @@ class Survey(models.Model):
         _("remind after (hours)"), null=True, blank=True
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    machine_languages = models.JSONField(  # languages whose texts a machine wrote, unreviewed
+        default=list, blank=True
+    )
+    thread = models.OneToOneField(  # written when it is sent: its texts to families
+        Thread, on_delete=models.PROTECT, null=True, blank=True, related_name="survey"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -127,9 +143,13 @@ class Choice(models.Model):
 
 
 class Invitation(models.Model):
-    """A family invited to a survey by one channel.
+    """A family invited to a survey, answering by SMS (one question at a time) or on the web
+    (its link); the link works for an SMS family too.
 
-    invited -> started (first answer) -> completed
+        invited -> started (first answer) -> completed (the last question, or "finish" on the web)
+
+    By SMS one survey at a time per number: an invitation `is_waiting` while another survey's
+    conversation is in progress on the family's number, and starts when that one ends.
     """
 
     class Status(models.TextChoices):
@@ -146,6 +166,7 @@ class Invitation(models.Model):
         Question, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     asked_again = models.BooleanField(default=False)  # an answer did not fit: asked once more
+    is_waiting = models.BooleanField(default=False)  # by SMS, behind another survey in progress
     invited_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -170,8 +191,12 @@ class Invitation(models.Model):
 
 class Answer(models.Model):
     """One answer to one question. `invitation` is empty for an anonymous survey, whose answers
-    are grouped by `respondent` alone (a key the database cannot turn back into a family)."""
+    are grouped by `respondent` alone (a key the database cannot turn back into a family); their
+    id is random and their time is the day only, so neither order nor time ties them to an
+    invitation. `grade` is kept for an anonymous survey's breakdown (groups under five hidden).
+    """
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     invitation = models.ForeignKey(  # None for an anonymous survey
         Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="answers"
@@ -183,11 +208,26 @@ class Answer(models.Model):
     value = models.CharField(max_length=16, blank=True)  # a scale's 1-5, or yes / no
     text = models.TextField(blank=True)  # a short text answer, as given
     language = language_field()  # the language it was given in
+    grade = models.CharField(max_length=32, blank=True)  # anonymous only: the child's grade
     is_skipped = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(  # for an anonymous survey, midnight of the day
+        default=timezone.now
+    )
 
     class Meta:
         indexes = [models.Index(fields=["question", "respondent"])]
+        constraints = [
+            models.UniqueConstraint(  # one answer per question and family...
+                fields=["question", "respondent"],
+                condition=Q(choice__isnull=True),
+                name="answer_once",
+            ),
+            models.UniqueConstraint(  # ...or one row per choice ticked
+                fields=["question", "respondent", "choice"],
+                condition=Q(choice__isnull=False),
+                name="answer_choice_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"answer to question {self.question_id}"
@@ -200,3 +240,46 @@ def respondent_key(token: str) -> str:
     import hmac
 
     return hmac.new(settings.SECRET_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+class SurveyTranslationSuggestion(models.Model):
+    """A machine translation of every text of a survey into one language, waiting for a person.
+    Families never see it: staff read it beside the default language's texts and accept it (its
+    texts fill the survey's, the language marked machine translated, and the row goes), or
+    discard it. `texts` and `source_texts` are keyed as the builder keys a survey's texts:
+    "title", "introduction", "thank_you", "question-<id>", "choice-<id>".
+
+        asked -> ready -> (accepted or discarded: the row is deleted)
+          `--> failed (the provider does not translate this language, or stayed down)
+    """
+
+    class Status(models.TextChoices):
+        ASKED = "asked", _("Being translated")
+        READY = "ready", _("Ready to review")
+        FAILED = "failed", _("Not available")
+
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="translation_suggestions"
+    )
+    language = models.CharField(max_length=16)  # a family language other than the default
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ASKED)
+    source_texts = models.JSONField(default=dict)  # {"title": "..."}: the default texts asked
+    texts = models.JSONField(default=dict, blank=True)  # {"title": "..."}: the machine's answer
+    asked_at = models.DateTimeField()  # the last time a person asked; a newer ask replaces it
+    made_at = models.DateTimeField(null=True, blank=True)  # when the provider answered
+
+    class Meta:
+        verbose_name = _("survey translation suggestion")
+        verbose_name_plural = _("survey translation suggestions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "language"], name="survey_suggestion_one_per_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["asked", "ready", "failed"]),
+                name="survey_suggestion_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} ({self.language})"

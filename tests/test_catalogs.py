@@ -28,6 +28,7 @@ GUARDIAN_TEMPLATES = [
     *(ROOT / "templates" / "messaging").rglob("*.html"),
     *(ROOT / "templates" / "messaging").rglob("*.txt"),  # email
     *(ROOT / "templates" / "supports").glob("*.html"),  # the family pages of the directory
+    *(ROOT / "templates" / "surveys").glob("*.html"),  # a family's survey page
 ]
 GUARDIAN_MODULES = [
     *(ROOT / "portal" / name for name in ("forms.py", "services.py", "sign_in.py", "views.py")),
@@ -48,6 +49,10 @@ GUARDIAN_MODULES = [
     *(
         ROOT / "supports" / name
         for name in ("views.py", "services.py", "sms.py", "followup.py", "selectors.py")
+    ),
+    *(
+        ROOT / "surveys" / name
+        for name in ("texts.py", "delivery_texts.py", "services.py", "family_views.py")
     ),
 ]
 

@@ -179,3 +179,18 @@ def test_the_demo_directory_has_services_in_english_and_spanish_its_counselor_an
     services = SupportService.objects.filter(status="published")
     assert services.count() == 2
     assert all(service.title_es and service.counselors.exists() for service in services)
+
+
+def test_the_demo_kindergarten_teacher_can_send_a_ready_survey_to_her_classes(
+    demo, celery_eager, django_capture_on_commit_callbacks
+):
+    from portal.models import Staff
+    from surveys.models import Invitation, Survey
+    from surveys.services import survey_send
+
+    survey = Survey.objects.get(status="draft")
+    assert survey.questions.count() == 3 and survey.title_es
+    teacher = Staff.objects.get(email="teacher1@riverside.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = survey_send(actor=teacher.user, survey=survey)
+    assert sent.by_sms + sent.on_web == Invitation.objects.filter(survey=survey).count() > 0
