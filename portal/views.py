@@ -40,6 +40,8 @@ from portal.sign_in import (
 )
 from supports.selectors import listings, reader_language
 from supports.services import spotlights_for_family, workspace_schools
+from surveys.selectors import invitations_for_guardian
+from surveys.texts import text_in
 
 SIGN_IN_CODE_ID = "portal_sign_in_code_id"
 
@@ -179,9 +181,12 @@ def home(request):
     }
     if access.guardian_id:
         context["children"] = selectors.children_for_guardian(request.user)
-        context["spotlights"] = listings(
-            spotlights_for_family(request.user), reader_language(request.user)
-        )
+        language = reader_language(request.user)
+        context["spotlights"] = listings(spotlights_for_family(request.user), language)
+        context["survey_invitations"] = [  # with each survey's title in the family's language
+            (invitation, text_in(invitation.survey, "title", language))
+            for invitation in invitations_for_guardian(request.user)
+        ]
     if access.staff_id and access.schools_with("teacher"):
         context["sections"] = selectors.sections_for_teacher(request.user)
     if access.is_superuser or access.schools_with("counselor", "admin"):
