@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from messaging import api as messaging_api
 from portal import api
 from supports import api as supports_api
+from surveys import api as surveys_api
 
 
 class PortalRouter(DefaultRouter):
@@ -33,6 +34,7 @@ router.register(
 )
 router.register("support-services", supports_api.SupportServiceViewSet, basename="support-service")
 router.register("help-requests", supports_api.HelpRequestViewSet, basename="help-request")
+router.register("surveys", surveys_api.SurveyViewSet, basename="survey")
 
 app_name = "api"
 urlpatterns = [

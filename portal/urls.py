@@ -20,10 +20,13 @@ urlpatterns = [
     path("", include("messaging.channel_urls")),
     path("supports/manage/", include("supports.workspace_urls")),
     path("supports/", include("supports.urls")),
+    path("surveys/manage/", include("surveys.manage_urls")),
+    path("surveys/results/", include("surveys.results_urls")),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.contact_change, name="contact_change"),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("", include("surveys.urls")),
     path("", views.front_page, name="front_page"),
 ]

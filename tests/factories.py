@@ -1,6 +1,7 @@
 """factory_boy factories for the people app."""
 
 import factory
+from django.utils import timezone
 
 from portal import models
 
@@ -105,3 +106,60 @@ class SupportServiceFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Service {n}")
     summary = "Help for families."
     status = "published"
+
+
+# ---- Surveys ----------------------------------------------------------------------------------
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    """An open survey of a school (pass `school` and `created_by`), by SMS and on the web."""
+
+    class Meta:
+        model = "surveys.Survey"
+
+    school = factory.SubFactory(SchoolFactory)
+    title_en = factory.Sequence(lambda n: f"Survey {n}")
+    audience = "school"
+    status = "open"
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "surveys.Question"
+
+    survey = factory.SubFactory(SurveyFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    kind = "single_choice"
+    text_en = factory.Sequence(lambda n: f"Question {n}?")
+    is_required = False
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "surveys.Choice"
+
+    question = factory.SubFactory(QuestionFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    text_en = factory.Sequence(lambda n: f"Choice {n}")
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "surveys.Invitation"
+
+    survey = factory.SubFactory(SurveyFactory)
+    guardian = factory.SubFactory(GuardianFactory)
+    channel = "sms"
+    token = factory.Sequence(lambda n: f"invitation-token-{n:032d}")
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    """One answer; named by default (pass `invitation`), anonymous with `invitation=None`."""
+
+    class Meta:
+        model = "surveys.Answer"
+
+    question = factory.SubFactory(QuestionFactory)
+    respondent = factory.Sequence(lambda n: f"respondent-{n:08d}")
+    language = "en"
+    created_at = factory.LazyFunction(timezone.now)

@@ -41,6 +41,9 @@ ROUTES = {
     # the counselors' workspace: their schools' services and the requests they answer; a service
     # or request not theirs answers 404 (tests/supports/test_workspace)
     "support_workspace:*": {"counselor", "school_admin", "district_admin"},
+    # the staff's survey pages: a survey not theirs (its maker, the school's admins) answers 404;
+    # a superuser with no school reads them all but makes none (tests/surveys/test_manage_pages)
+    "survey_manage:*": STAFF | {"superuser"},
     "messaging:overdue": ADMINS,
     "messaging:reassign": ADMINS,
     "messaging:*": SIGNED_IN,  # each thread answers 404 to anyone not in it (tests/messaging)
@@ -58,6 +61,9 @@ ROUTES = {
     "supports:category": SIGNED_IN,
     "supports:service": SIGNED_IN,
     "supports:ask": {"parent"},  # only a family asks for help
+    # a survey's results: its creator, the school's admins, superusers; 404 for anyone else
+    # (tests/surveys/test_results_pages)
+    "survey_results:*": STAFF | {"superuser"},
     # Twilio's webhooks answer 403 to anything Twilio did not sign (tests/messaging/test_inbound)
     "channels:twilio_inbound": EVERYONE,
     "channels:twilio_status": EVERYONE,
@@ -65,6 +71,13 @@ ROUTES = {
     "channels:phone": STAFF,  # and only where DEBUG or PHONE_SIMULATOR is on
     "admin:logout": EVERYONE,
     "admin:*": ADMINS,
+    # a family's survey link: no sign-in, the unguessable token in the address is the only key;
+    # an unknown token answers 404 (tests/surveys/test_family_pages)
+    "surveys:answer": EVERYONE,
+    "surveys:answer_question": EVERYONE,
+    "surveys:answer_all": EVERYONE,
+    "surveys:answer_finish": EVERYONE,
+    "surveys:preview": STAFF | {"superuser"},  # 404 unless surveys_for_staff holds the survey
     "api_schema": EVERYONE,  # describes the API; holds no data
     "api_docs": EVERYONE,
     "api:*": SIGNED_IN,
