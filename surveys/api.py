@@ -1,7 +1,8 @@
-"""The survey API (under /api/v1/surveys/), read only, for the staff who may read a survey's
-results: its creator, the school's admins (a district admin's schools included) and superusers,
-as on the pages (`selectors.surveys_for_staff`). A survey that is not the reader's answers 404;
-a family's account answers 403.
+"""The survey API (under /api/v1/surveys/) for the staff who may read a survey's results: its
+creator, the school's admins (a district admin's schools included) and superusers, as on the
+pages (`selectors.surveys_for_staff`). A survey that is not the reader's answers 404; a family's
+account answers 403. Surveys are built on the pages; `send/` and `close/` act on one through the
+same services, a refusal being a 400 with the reason.
 
 `results/` gives the figures of the results page, the anonymity rule included: an anonymous
 survey shows no answer below five respondents, and no group of fewer than five families.
@@ -9,8 +10,13 @@ survey shows no answer below five respondents, and no group of fewer than five f
 
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -19,6 +25,7 @@ from messaging.api import IsStaffMember
 from surveys import results as selectors
 from surveys.selectors import surveys_for_staff
 from surveys.serializers import QuestionSerializer, SurveyResultsSerializer, SurveySerializer
+from surveys.services import SurveyError, survey_close, survey_send
 
 NOT_YOURS = OpenApiResponse(description="No survey you may read has this id.")
 
@@ -106,3 +113,54 @@ class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
             survey, selectors.survey_questions(survey), breakdowns=breakdowns
         )
         return Response(SurveyResultsSerializer(figures).data)
+
+    @extend_schema(
+        summary="Send a draft survey",
+        description="Invites its audience (by SMS one question at a time, or by its link) "
+        "through the delivery pipeline, as the page's Send button does.",
+        request=None,
+        responses={
+            200: inline_serializer(
+                "SurveySent",
+                {
+                    "by_sms": serializers.IntegerField(),
+                    "on_web": serializers.IntegerField(),
+                    "waiting": serializers.IntegerField(),
+                    "unreachable": serializers.IntegerField(),
+                },
+            ),
+            400: OpenApiResponse(description="Why it cannot be sent."),
+            404: NOT_YOURS,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk: str):
+        try:
+            sent = survey_send(actor=request.user, survey=self.get_object())
+        except SurveyError as error:
+            raise ValidationError({"detail": str(error)}) from error
+        return Response(
+            {
+                "by_sms": sent.by_sms,
+                "on_web": sent.on_web,
+                "waiting": sent.waiting,
+                "unreachable": sent.unreachable,
+            }
+        )
+
+    @extend_schema(
+        summary="Close an open survey",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Closed: it takes no more answers."),
+            400: OpenApiResponse(description="Why it cannot be closed."),
+            404: NOT_YOURS,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk: str):
+        try:
+            survey_close(actor=request.user, survey=self.get_object())
+        except SurveyError as error:
+            raise ValidationError({"detail": str(error)}) from error
+        return Response(status=204)

@@ -487,6 +487,8 @@ def test_the_schema_is_public_and_names_every_v1_endpoint():
         "/api/v1/surveys/{id}/",
         "/api/v1/surveys/{id}/questions/",
         "/api/v1/surveys/{id}/results/",
+        "/api/v1/surveys/{id}/send/",
+        "/api/v1/surveys/{id}/close/",
     }
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 

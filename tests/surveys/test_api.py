@@ -185,3 +185,27 @@ def test_the_schema_describes_the_survey_endpoints_without_warnings(tmp_path):
     text = schema.read_text()
     for path in ("/api/v1/surveys/{id}/questions/", "/api/v1/surveys/{id}/results/"):
         assert f"{path}:" in text
+
+
+def test_a_teacher_sends_and_closes_their_draft_survey_through_the_api(
+    always_open, celery_eager, settings, django_capture_on_commit_callbacks
+):
+    from surveys.models import Invitation
+    from tests.surveys.class_survey import class_survey
+
+    settings.SMS_BACKEND = "memory"
+    cs = class_survey(always_open)
+    url = f"/api/v1/surveys/{cs.survey.pk}/"
+    assert client_for(always_open, "art_teacher").post(url + "send/").status_code == 404
+    teacher = client_for(always_open, "teacher")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = teacher.post(url + "send/")
+    assert sent.status_code == 200, sent.content
+    assert sent.json() == {"by_sms": 5, "on_web": 0, "waiting": 0, "unreachable": 1}
+    assert Invitation.objects.filter(survey=cs.survey).count() == 5
+    again = teacher.post(url + "send/")
+    assert again.status_code == 400 and "already sent" in again.json()["detail"]
+    assert teacher.post(url + "close/").status_code == 204
+    cs.survey.refresh_from_db()
+    assert cs.survey.status == "closed"
+    assert teacher.post(url + "close/").status_code == 400
