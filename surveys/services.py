@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from messaging.broadcasts import Audience, BroadcastError, broadcast_audience
 from messaging.delivery import deliveries_dispatch, deliveries_write
@@ -387,7 +388,11 @@ def invitation_finish(*, invitation: Invitation, now: datetime.datetime | None =
     missing = [q.position for q in questions if q.is_required and q.pk not in answered]
     if missing:
         raise SurveyError(
-            _("Please answer question %(numbers)s first.")
+            ngettext(
+                "Please answer question %(numbers)s first.",
+                "Please answer questions %(numbers)s first.",
+                len(missing),
+            )
             % {"numbers": ", ".join(str(number) for number in missing)}
         )
     with transaction.atomic():

@@ -98,7 +98,8 @@ def invitation_text(
 ) -> str:
     """The first text: what the survey is, then (by SMS) its first question, or (on the web)
     the family's own link. `invitation` None renders a preview link."""
-    link = survey_link(invitation) if invitation else settings.PUBLIC_BASE_URL + "/s/…"
+    # A preview's link is as long as a real one, so that its SMS parts are counted right.
+    link = survey_link(invitation) if invitation else f"{settings.PUBLIC_BASE_URL}/s/{'X' * 22}/"
     parts = [_heading(survey, language)]
     introduction = text_in(survey, "introduction", language)
     if introduction:
