@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from messaging import api as messaging_api
-from portal import api
+from portal import api, report_api
 from supports import api as supports_api
 from surveys import api as surveys_api
 
@@ -39,5 +39,8 @@ router.register("surveys", surveys_api.SurveyViewSet, basename="survey")
 app_name = "api"
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
+    path(
+        "reports/engagement/", report_api.EngagementReportView.as_view(), name="report-engagement"
+    ),
     *router.urls,
 ]

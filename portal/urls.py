@@ -22,6 +22,7 @@ urlpatterns = [
     path("supports/", include("supports.urls")),
     path("surveys/manage/", include("surveys.manage_urls")),
     path("surveys/results/", include("surveys.results_urls")),
+    path("reports/", include("portal.report_urls")),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.contact_change, name="contact_change"),
     path("api/v1/", include("portal.api_urls")),

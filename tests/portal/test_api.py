@@ -483,6 +483,7 @@ def test_the_schema_is_public_and_names_every_v1_endpoint():
         "/api/v1/support-services/{id}/",
         "/api/v1/help-requests/",
         "/api/v1/help-requests/{id}/",
+        "/api/v1/reports/engagement/",
         "/api/v1/surveys/",
         "/api/v1/surveys/{id}/",
         "/api/v1/surveys/{id}/questions/",

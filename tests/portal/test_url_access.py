@@ -69,6 +69,11 @@ ROUTES = {
     "channels:twilio_status": EVERYONE,
     "channels:email_unsubscribe": EVERYONE,  # 404 unless the signed token of a guardian
     "channels:phone": STAFF,  # and only where DEBUG or PHONE_SIMULATOR is on
+    # engagement reports: admins their schools', teachers their own figures, counselors their
+    # services' help requests; the lists behind the figures are not for counselors
+    # (tests/portal/test_report_pages)
+    "reports:index": STAFF | {"superuser"},
+    "reports:*": {"teacher", "school_admin", "district_admin", "superuser"},
     "admin:logout": EVERYONE,
     "admin:*": ADMINS,
     # a family's survey link: no sign-in, the unguessable token in the address is the only key;

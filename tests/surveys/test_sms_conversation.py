@@ -77,9 +77,7 @@ def answers(cs, guardian) -> dict[int, str]:
     """question position -> what was kept (a choice's position, a value, or the text)."""
     invitation = Invitation.objects.get(survey=cs.survey, guardian=guardian)
     kept = {}
-    for answer in Answer.objects.filter(invitation=invitation).select_related(
-        "question", "choice"
-    ):
+    for answer in Answer.objects.filter(invitation=invitation).select_related("question", "choice"):
         if answer.is_skipped:
             kept[answer.question.position] = "SKIPPED"
         elif answer.choice:
