@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from portal import reports
 from portal.api_permissions import IsPortalUser
-from portal.report_views import FormNotValid, report_request
+from portal.report_forms import FormNotValid, report_request
 
 # The order slices come in: all families, then each dimension.
 DIMENSION_ORDER = ("all", *reports.DIMENSIONS, "survey", "service")
