@@ -32,12 +32,12 @@ class ReportForm(forms.Form):
         label=gettext_lazy("Teacher"), coerce=int, required=False, empty_value=None
     )
     start = forms.DateField(
-        label=gettext_lazy("From"),
+        label=gettext_lazy("First day"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label=gettext_lazy("To"),
+        label=gettext_lazy("Last day"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )

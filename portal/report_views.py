@@ -392,7 +392,7 @@ def answers(request):
                 _("Channel"),
                 _("Family wrote"),
                 _("First answer"),
-                _("Hours"),
+                _("Hours waited"),
             ],
         )
         for row in rows:
@@ -565,7 +565,7 @@ def consent(request):
         table = Table(
             "consent",
             _("Opt-outs and opt-ins"),
-            [_("When"), _("Change"), _("How"), _("Word texted"), _("Number"), _("Families")],
+            [_("When"), _("Opt-out or opt-in"), _("How"), _("Word texted"), _("Number"), _("Families")],
         )
         for row in rows:
             table.rows.append(
