@@ -565,7 +565,14 @@ def consent(request):
         table = Table(
             "consent",
             _("Opt-outs and opt-ins"),
-            [_("When"), _("Opt-out or opt-in"), _("How"), _("Word texted"), _("Number"), _("Families")],
+            [
+                _("When"),
+                _("Opt-out or opt-in"),
+                _("How"),
+                _("Word texted"),
+                _("Number"),
+                _("Families"),
+            ],
         )
         for row in rows:
             table.rows.append(
