@@ -447,42 +447,18 @@ def translation_suggest(*, actor, service: SupportService, language: str):
 
 
 def translation_make(*, suggestion_id: int) -> None:
-    """Runs in the translation task: asks the provider (outside any transaction) and keeps its
-    answer. Safe to run twice; an answer to an ask that was since replaced is dropped. Raises
-    TranslationUnavailable for the task to retry."""
-    from messaging.translation import translation_provider
+    """Runs in the translation task: the provider's suggestion for a service, or "not available
+    in this language" when it translates nothing. Raises TranslationUnavailable for the task to
+    retry."""
+    from messaging.translation_suggestions import suggestion_make
     from supports.models import ServiceTranslationSuggestion
 
-    Status = ServiceTranslationSuggestion.Status
-    asked = ServiceTranslationSuggestion.objects.filter(
-        pk=suggestion_id, status=Status.ASKED
-    ).first()
-    if asked is None:
-        return
-    fields = list(asked.source_texts)
-    made = (
-        translation_provider().translate(
-            [asked.source_texts[field] for field in fields],
-            source=DEFAULT_LANGUAGE,
-            target=asked.language,
-        )
-        if fields
-        else []
+    suggestion_make(
+        suggestions=ServiceTranslationSuggestion,
+        suggestion_id=suggestion_id,
+        source=DEFAULT_LANGUAGE,
+        untranslated=ServiceTranslationSuggestion.Status.UNAVAILABLE,
     )
-    with transaction.atomic():
-        suggestion = (
-            ServiceTranslationSuggestion.objects.select_for_update()
-            .filter(pk=suggestion_id, status=Status.ASKED, asked_at=asked.asked_at)
-            .first()
-        )
-        if suggestion is None:
-            return
-        if made is None:
-            suggestion.status = Status.UNAVAILABLE
-        else:
-            suggestion.status, suggestion.texts = Status.READY, dict(zip(fields, made, strict=True))
-        suggestion.made_at = timezone.now()
-        suggestion.save(update_fields=["status", "texts", "made_at"])
 
 
 @transaction.atomic

@@ -483,41 +483,16 @@ def survey_translation_suggest(
 
 
 def survey_translation_make(*, suggestion_id: int) -> None:
-    """Runs in the task: asks the provider (outside any transaction) and keeps its answer. Safe
-    to run twice; an answer to an ask since replaced is dropped. Raises TranslationUnavailable
-    for the task to retry."""
-    from messaging.translation import translation_provider
+    """Runs in the task: the provider's suggestion for a survey's texts, or failed when it
+    translates nothing. Raises TranslationUnavailable for the task to retry."""
+    from messaging.translation_suggestions import suggestion_make
 
-    Status = SurveyTranslationSuggestion.Status
-    asked = SurveyTranslationSuggestion.objects.filter(
-        pk=suggestion_id, status=Status.ASKED
-    ).first()
-    if asked is None:
-        return
-    keys = list(asked.source_texts)
-    made = (
-        translation_provider().translate(
-            [asked.source_texts[key] for key in keys],
-            source=DEFAULT_LANGUAGE,
-            target=asked.language,
-        )
-        if keys
-        else []
+    suggestion_make(
+        suggestions=SurveyTranslationSuggestion,
+        suggestion_id=suggestion_id,
+        source=DEFAULT_LANGUAGE,
+        untranslated=SurveyTranslationSuggestion.Status.FAILED,
     )
-    with transaction.atomic():
-        suggestion = (
-            SurveyTranslationSuggestion.objects.select_for_update()
-            .filter(pk=suggestion_id, status=Status.ASKED, asked_at=asked.asked_at)
-            .first()
-        )
-        if suggestion is None:
-            return
-        if made is None:
-            suggestion.status = Status.FAILED
-        else:
-            suggestion.status, suggestion.texts = Status.READY, dict(zip(keys, made, strict=True))
-        suggestion.made_at = timezone.now()
-        suggestion.save(update_fields=["status", "texts", "made_at"])
 
 
 def survey_translation_fail(*, suggestion_id: int) -> None:
