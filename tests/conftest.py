@@ -100,3 +100,27 @@ def fake_twilio(settings):
     yield fake
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def sms(client, settings, django_capture_on_commit_callbacks):
+    """A family's text, posted to the inbound webhook signed as Twilio signs it, its tasks run as
+    it commits: `sms(phone, body)` returns the stored InboundSms."""
+    from messaging.channels.sms import twilio_signature
+    from messaging.models import InboundSms
+
+    settings.TWILIO_AUTH_TOKEN = "inbound-test-token"
+    settings.PUBLIC_BASE_URL = "https://portal.example.org"
+    inbound = "/sms/twilio/inbound/"
+    sids = iter(range(10**6))
+
+    def send(from_phone, body: str) -> InboundSms:
+        sid = f"SM{next(sids):032d}"
+        params = {"MessageSid": sid, "From": str(from_phone), "To": "+16175550100", "Body": body}
+        signature = twilio_signature(url=settings.PUBLIC_BASE_URL + inbound, params=params)
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = client.post(inbound, params, HTTP_X_TWILIO_SIGNATURE=signature)
+        assert answer.status_code == 200
+        return InboundSms.objects.get(message_sid=sid)
+
+    return send

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from messaging.channels.segments import sms_segments
-from messaging.channels.sms import MemoryBackend, twilio_signature
-from messaging.models import InboundSms, SmsConsent, Thread
+from messaging.channels.sms import MemoryBackend
+from messaging.models import SmsConsent, Thread
 from messaging.services import thread_start
 from supports.followup import help_requests_follow_up
 from supports.models import HelpRequest
@@ -20,7 +20,6 @@ from tests.factories import SupportCategoryFactory, SupportServiceFactory
 
 pytestmark = pytest.mark.django_db
 
-INBOUND = "/sms/twilio/inbound/"
 SCHOOL_NUMBER = "+16175550100"
 
 
@@ -34,29 +33,6 @@ def texts(settings, celery_eager):
     MemoryBackend.outbox.clear()
     cache.clear()
     return MemoryBackend.outbox
-
-
-def text_in(client, capture, *, from_phone, body, sid):
-    params = {"MessageSid": sid, "From": str(from_phone), "To": SCHOOL_NUMBER, "Body": body}
-    url = "https://portal.example.org" + INBOUND
-    with capture(execute=True):
-        return client.post(
-            INBOUND, params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url=url, params=params)
-        )
-
-
-@pytest.fixture
-def sms(client, django_capture_on_commit_callbacks):
-    sids = iter(range(10**6))
-
-    def send(from_phone, body):
-        sid = f"SM{next(sids):032d}"
-        text_in(
-            client, django_capture_on_commit_callbacks, from_phone=from_phone, body=body, sid=sid
-        )
-        return InboundSms.objects.get(message_sid=sid)
-
-    return send
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from messaging.channels.sms import MemoryBackend, twilio_signature
+from messaging.channels.sms import MemoryBackend
 from messaging.models import Delivery, InboundSms, SmsConsent
 from messaging.services import thread_start
 from surveys.models import Answer, Invitation, Survey
@@ -24,9 +24,6 @@ from tests.surveys.class_survey import class_survey
 
 pytestmark = pytest.mark.django_db
 
-INBOUND = "/sms/twilio/inbound/"
-SCHOOL_NUMBER = "+16175550100"
-
 
 @pytest.fixture(autouse=True)
 def texts(settings, celery_eager):
@@ -37,24 +34,6 @@ def texts(settings, celery_eager):
     MemoryBackend.outbox.clear()
     cache.clear()
     return MemoryBackend.outbox
-
-
-@pytest.fixture
-def sms(client, django_capture_on_commit_callbacks):
-    sids = iter(range(10**6))
-
-    def send(from_phone, body):
-        sid = f"SM{next(sids):032d}"
-        params = {"MessageSid": sid, "From": str(from_phone), "To": SCHOOL_NUMBER, "Body": body}
-        url = "https://portal.example.org" + INBOUND
-        with django_capture_on_commit_callbacks(execute=True):
-            answer = client.post(
-                INBOUND, params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url=url, params=params)
-            )
-        assert answer.status_code == 200
-        return InboundSms.objects.get(message_sid=sid)
-
-    return send
 
 
 @pytest.fixture
