@@ -306,3 +306,35 @@ def test_the_list_says_how_many_families_completed_each_survey(always_open, clie
     listed = client.get(INDEX).content.decode()
     figures = re.sub(r"\s+", " ", listed)
     assert "1 of 5 families completed it" in figures
+
+
+def test_the_list_and_a_sent_surveys_page_cost_the_same_queries_however_big(
+    client, always_open, outbox, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from surveys.services import answer_save
+
+    world = always_open
+    client.force_login(world.users["teacher"])
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    small = class_survey(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        survey_send(actor=world.users["teacher"], survey=small.survey)
+    counts = (queries(INDEX), queries(url("detail", small.survey)))
+
+    for number in range(4):  # more surveys, more families, more answers
+        family(world, f"Extra {number}", "es", f"+1415555019{number}")
+        Survey.objects.create(
+            school=world.north, created_by=world.teacher, title_en=f"Draft {number}",
+            audience="section",
+        )  # fmt: skip
+    for invitation in Invitation.objects.filter(survey=small.survey):
+        answer_save(invitation=invitation, question=small.laptop, value="yes", language="en")
+    assert (queries(INDEX), queries(url("detail", small.survey))) == counts
