@@ -97,7 +97,7 @@ def test_a_spanish_speaking_father_answers_by_keyboard_on_his_phone_leaves_and_r
     assert_accessible(page, context="checking the answers before sending, on a phone, in Spanish")
 
     _next_by_keyboard(page, f"/s/{invitation.token}/")
-    assert page.get_by_text("¡Gracias!").is_visible()
+    assert page.get_by_role("heading", name="¡Gracias!").is_visible()
     assert_accessible(page, context="the thank-you on a phone, in Spanish")
     context.close()
 

@@ -168,7 +168,7 @@ def test_sending_everything_at_once_without_a_required_answer_keeps_the_others_a
     invitation = school_survey.invitation
     refused = client.post(link(invitation, "all"), {"q2-answer": "yes", "finish": "1"})
     assert refused.status_code == 400
-    assert "Please answer question 1 first." in page_text(refused)
+    assert "Primero responda la pregunta 1." in page_text(refused)
     assert 'href="#q1"' in page_text(refused)
     assert checked_values(refused, "q2-answer") == {"yes"}
     assert Answer.objects.get(question=school_survey.laptop).value == "yes"
@@ -188,7 +188,7 @@ def test_an_optional_question_can_be_skipped_and_a_required_one_cannot(client, s
 
     refused = client.post(link(invitation, "2"), {"skip": "1"})
     assert refused.status_code == 400
-    assert "This question needs an answer." in page_text(refused)
+    assert "Esta pregunta necesita una respuesta." in page_text(refused)
     assert 'aria-describedby="q2-error"' in page_text(refused)
     assert not Answer.objects.filter(question=school_survey.laptop).exists()
 
@@ -221,7 +221,7 @@ def test_finishing_needs_the_required_answers_then_only_the_thank_you_shows(clie
 
     refused = client.post(link(invitation, "finish"))
     assert refused.status_code == 400
-    assert "Please answer question 2 first." in page_text(refused)
+    assert "Primero responda la pregunta 2." in page_text(refused)
 
     client.post(link(invitation, "2"), {"q2-answer": "yes"})
     finished = client.post(link(invitation, "finish"))
