@@ -64,8 +64,10 @@ FAMILY_EVENTS = {"", "joined", "acknowledged", "check_in", "help_requested"} | {
 REPLY_EVENTS = {EVENT.ACKNOWLEDGED, EVENT.SURVEY_QUESTION, EVENT.SURVEY_HINT, EVENT.SURVEY_THANKS}
 # Texts to many families at once: announcements muted (NEWS OFF) hold them back.
 ANNOUNCEMENT_EVENTS = {EVENT.SURVEY_INVITATION, EVENT.SURVEY_REMINDER}
-# Apps render their own events' texts: {event: render(delivery, now) -> text, or None to wait}.
+# Apps render their own events' texts: {event: render(delivery, now) -> text, or None to wait},
+# and their emails' subjects: {event: subject(delivery) -> text}, in the family's language.
 event_texts: dict[str, Callable[[Delivery, datetime.datetime], str | None]] = {}
+event_subjects: dict[str, Callable[[Delivery], str]] = {}
 UNSUBSCRIBE_SALT = "messaging.email-unsubscribe"
 # What rendering and sending one delivery reads, in the same query as the delivery.
 WHAT_A_TEXT_NEEDS = (
@@ -525,7 +527,10 @@ def _email_hand_over(delivery: Delivery, text: str) -> str:
         else False,
     }
     with translation.override(language):
-        subject = f"{thread.school.name}: {thread.subject}"
+        if delivery.message.event in event_subjects:
+            subject = event_subjects[delivery.message.event](delivery)
+        else:
+            subject = f"{thread.school.name}: {thread.subject}"
         email = EmailMultiAlternatives(
             subject=subject[:200],
             body=render_to_string("messaging/email/message.txt", context),

@@ -14,7 +14,7 @@ class SurveysConfig(AppConfig):
             builder_tasks,
             results_tasks,
         )
-        from surveys.delivery_texts import survey_delivery_text
+        from surveys.delivery_texts import survey_delivery_text, survey_email_subject
         from surveys.sms import sms_answer, yes_no_expected
 
         # A number in a survey's conversation answers it before anything else but keywords.
@@ -31,3 +31,4 @@ class SurveysConfig(AppConfig):
             Message.Event.SURVEY_REMINDER,
         ):
             delivery.event_texts[event] = survey_delivery_text
+            delivery.event_subjects[event] = survey_email_subject

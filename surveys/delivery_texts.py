@@ -12,6 +12,7 @@ from messaging.models import Delivery, Message
 from messaging.translation import translation_provider
 from surveys.models import Invitation, Survey
 from surveys.texts import (
+    heading,
     hint_text,
     invitation_text,
     language_is_ready,
@@ -54,3 +55,13 @@ def survey_delivery_text(delivery: Delivery, now: datetime.datetime) -> str | No
     else:
         text = reminder_text(survey, questions, invitation=invitation, language=language)
     return note + text
+
+
+def survey_email_subject(delivery: Delivery) -> str:
+    """An invitation's or reminder's subject: the school and the survey's title, in the family's
+    language (the caller has it active)."""
+    survey = Survey.objects.select_related("school").get(thread_id=delivery.message.thread_id)
+    subject = heading(survey, delivery.guardian.preferred_language)
+    if delivery.message.event == EVENT.SURVEY_REMINDER:
+        return gettext("Reminder: %(survey)s") % {"survey": subject}
+    return subject

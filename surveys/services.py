@@ -32,7 +32,7 @@ from portal.models import Student
 from surveys.models import Answer, Choice, Invitation, Question, Survey, respondent_key
 from surveys.parsing import UNCLEAR, answer_read
 from surveys.selectors import surveys_for_staff
-from surveys.texts import DEFAULT_LANGUAGE, SMS_KINDS, sms_questions
+from surveys.texts import DEFAULT_LANGUAGE, SMS_KINDS, numbers_list, sms_questions
 
 logger = logging.getLogger(__name__)
 
@@ -393,7 +393,7 @@ def invitation_finish(*, invitation: Invitation, now: datetime.datetime | None =
                 "Please answer questions %(numbers)s first.",
                 len(missing),
             )
-            % {"numbers": ", ".join(str(number) for number in missing)}
+            % {"numbers": numbers_list(missing)}
         )
     with transaction.atomic():
         _complete(invitation, now)

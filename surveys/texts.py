@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from modeltranslation.utils import build_localized_fieldname
 
 from messaging.channels.segments import sms_segments
@@ -56,12 +56,16 @@ def survey_link(invitation: Invitation) -> str:
     return settings.PUBLIC_BASE_URL + reverse("surveys:answer", args=[invitation.token])
 
 
-def _numbers(count: int) -> str:
-    """ "1, 2 or 3" in the active language."""
-    digits = [str(number) for number in range(1, count + 1)]
-    if count == 1:
+def numbers_list(numbers: list[int]) -> str:
+    """ "1, 2 or 3" in the active language (its own comma and "or")."""
+    digits = [str(number) for number in numbers]
+    if len(digits) == 1:
         return digits[0]
-    return gettext("%(first)s or %(last)s") % {"first": ", ".join(digits[:-1]), "last": digits[-1]}
+    separator = pgettext("between the numbers of a list", ", ")
+    return gettext("%(first)s or %(last)s") % {
+        "first": separator.join(digits[:-1]),
+        "last": digits[-1],
+    }
 
 
 def reply_prompt(question: Question, language: str) -> str:
@@ -69,7 +73,9 @@ def reply_prompt(question: Question, language: str) -> str:
     if question.kind == "single_choice":
         choices = list(question.choices.all())
         lines = [f"{choice.position} {text_in(choice, 'text', language)}" for choice in choices]
-        prompt = gettext("Reply %(numbers)s.") % {"numbers": _numbers(len(choices))}
+        prompt = gettext("Reply %(numbers)s.") % {
+            "numbers": numbers_list(list(range(1, len(choices) + 1)))
+        }
         text = "\n".join([*lines, prompt])
     elif question.kind == "scale":
         text = gettext("Reply a number from 1 (least) to 5 (most).")
@@ -89,7 +95,8 @@ def question_text(question: Question, *, number: int, total: int, language: str)
     )
 
 
-def _heading(survey: Survey, language: str) -> str:
+def heading(survey: Survey, language: str) -> str:
+    """ "North Elementary: Conference week", in a language."""
     return f"{survey.school.name}: {text_in(survey, 'title', language)}"
 
 
@@ -100,7 +107,7 @@ def invitation_text(
     the family's own link. `invitation` None renders a preview link."""
     # A preview's link is as long as a real one, so that its SMS parts are counted right.
     link = survey_link(invitation) if invitation else f"{settings.PUBLIC_BASE_URL}/s/{'X' * 22}/"
-    parts = [_heading(survey, language)]
+    parts = [heading(survey, language)]
     introduction = text_in(survey, "introduction", language)
     if introduction:
         parts.append(introduction)
@@ -139,18 +146,18 @@ def reminder_text(
     survey: Survey, questions: list[Question], *, invitation: Invitation, language: str
 ) -> str:
     """One reminder: by SMS the question the family is on; on the web its link."""
-    heading = gettext("Reminder: %(survey)s") % {"survey": _heading(survey, language)}
+    reminder = gettext("Reminder: %(survey)s") % {"survey": heading(survey, language)}
     asked = sms_questions(questions)
     current = invitation.current_question_id
     if invitation.channel == "sms" and current is not None:
         numbers = {question.pk: number for number, question in enumerate(asked, start=1)}
         question = next(question for question in asked if question.pk == current)
         return (
-            heading
+            reminder
             + "\n"
             + question_text(question, number=numbers[current], total=len(asked), language=language)
         )
-    return heading + "\n" + gettext("Answer here: %(link)s") % {"link": survey_link(invitation)}
+    return reminder + "\n" + gettext("Answer here: %(link)s") % {"link": survey_link(invitation)}
 
 
 @dataclass(frozen=True)

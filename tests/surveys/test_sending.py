@@ -136,3 +136,24 @@ def test_another_teacher_cannot_send_a_teachers_survey(
     with pytest.raises(SurveyError):
         survey_send(actor=world.users["art_teacher"], survey=cs.survey)
     assert not Invitation.objects.exists()
+
+
+def test_emails_of_a_survey_have_its_title_in_the_familys_language(
+    always_open, mailoutbox, django_capture_on_commit_callbacks
+):
+    world = always_open
+    cs = class_survey(world, by_sms=False, reminder_after_hours=1)
+    cs.jorge.email, cs.jorge.wants_email = "jorge@example.org", True
+    cs.jorge.save()
+    send(world, cs.survey, django_capture_on_commit_callbacks)
+    later = timezone.now() + datetime.timedelta(hours=2)
+    from surveys.services import survey_reminders_send
+
+    with django_capture_on_commit_callbacks(execute=True):
+        survey_reminders_send(now=later)
+    subjects = [mail.subject for mail in mailoutbox if mail.to == ["jorge@example.org"]]
+    assert subjects[0] == "North Elementary: Semana de reuniones"
+    assert subjects[1].endswith("North Elementary: Semana de reuniones")
+    assert subjects[1] != subjects[0]  # "Reminder: ..." in Spanish
+    [reminder] = [text for text in texts_to(cs.jorge) if "Semana" in text][1:]
+    assert f"/s/{Invitation.objects.get(guardian=cs.jorge).token}/" in reminder
