@@ -41,6 +41,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from messaging.models import ConsentChange, Delivery, Message, Participant, SmsConsent, Thread
 from portal import permissions
@@ -404,7 +405,10 @@ def reason_label(reason: str, *, weeks: int = DEFAULT_NO_CONTACT_WEEKS) -> str:
         "bounced_email": _("Email bounced"),
         "no_channel": _("No working channel"),
         "not_reached": _("Nothing delivered in the period"),
-        "no_two_way": _("Has not written in %(weeks)s weeks") % {"weeks": weeks},
+        "no_two_way": ngettext(
+            "Has not written in %(weeks)s week", "Has not written in %(weeks)s weeks", weeks
+        )
+        % {"weeks": weeks},
     }.get(reason, reason)
 
 
