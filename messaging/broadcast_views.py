@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +21,7 @@ from messaging import broadcasts
 from messaging.models import MAX_BODY_CHARS, Broadcast
 from messaging.services import MessagingError
 from portal import permissions
-from portal.models import Guardian, GuardianLink, School, Section, Student
+from portal.models import Guardian, Section
 
 AUDIENCE = Broadcast.Audience
 ROLE = permissions.ROLE
@@ -126,62 +126,17 @@ def _compose_form(request) -> ComposeForm:
     access = permissions.access_for(request.user)
     if access.staff_id is None or not access.roles:
         raise PermissionDenied
-    schools = list(School.objects.filter(pk__in=list(access.roles), is_active=True))
-    if not schools:
+    options = broadcasts.audience_options(request.user)
+    if not options.schools:
         raise PermissionDenied
-    whole = [s for s in schools if access.roles[s.pk] & {ROLE.COUNSELOR, ROLE.ADMIN}]
-    several = len(schools) > 1
-    sections = [
-        (section.pk, f"{section.name} · {section.school.name}" if several else section.name)
-        for school in schools
-        for section in broadcasts.sections_targetable(request.user, school).select_related("school")
-    ]
-    grades = sorted(
-        Student.objects.filter(school__in=whole, is_active=True)
-        .exclude(grade="")
-        .order_by()
-        .values_list("grade", flat=True)
-        .distinct()
-    )
-    taught = [pk for pk, _label in sections]
-    links = (
-        GuardianLink.objects.filter(
-            Q(student__school__in=whole)
-            | Q(student__enrollments__section__in=taught, student__enrollments__is_active=True),
-            is_active=True,
-            may_receive_messages=True,
-            guardian__is_active=True,
-            student__is_active=True,
-        )
-        .distinct()
-        .select_related("guardian", "student")
-        .order_by("guardian__family_name", "guardian__given_name", "guardian_id", "student_id")
-    )
-    families: dict[int, tuple[Guardian, list[str]]] = {}
-    for link in links:
-        families.setdefault(link.guardian_id, (link.guardian, []))[1].append(
-            link.student.given_name
-        )
-    guardians = [
-        (pk, f"{guardian} ({', '.join(dict.fromkeys(children))})")
-        for pk, (guardian, children) in families.items()
-    ]
-    audiences = [(AUDIENCE.SECTION, AUDIENCE.SECTION.label)]
-    audiences.append((AUDIENCE.SECTIONS, AUDIENCE.SECTIONS.label))
-    if whole:
-        audiences += [
-            (AUDIENCE.GRADE, AUDIENCE.GRADE.label),
-            (AUDIENCE.SCHOOL, AUDIENCE.SCHOOL.label),
-        ]
-    audiences.append((AUDIENCE.LIST, AUDIENCE.LIST.label))
     return ComposeForm(
         request.POST or None,
         initial={"audience": AUDIENCE.SECTION},
-        schools=schools,
-        audiences=audiences,
-        sections=sections,
-        grades=[(grade, grade) for grade in grades],
-        guardians=guardians,
+        schools=options.schools,
+        audiences=options.audiences,
+        sections=options.sections,
+        grades=[(grade, grade) for grade in options.grades],
+        guardians=options.guardians,
         may_urge=bool(access.schools_with(ROLE.ADMIN)),
     )
 

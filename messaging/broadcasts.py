@@ -121,6 +121,80 @@ def sections_targetable(user, school: School) -> QuerySet[Section]:
     return sections.none()
 
 
+@dataclass
+class AudienceOptions:
+    """What a staff member may choose from: the schools where they work, and there the
+    audiences, classes, grades and families an announcement of theirs may reach."""
+
+    schools: list[School]
+    audiences: list[tuple[str, str]]
+    sections: list[tuple[int, str]]
+    grades: list[str]
+    guardians: list[tuple[int, str]]
+
+
+def audience_options(user) -> AudienceOptions:
+    """What an announcement's (or a survey's) sender may choose: a teacher their own classes and
+    those classes' families; counselors and admins also a grade or the whole school."""
+    access = permissions.access_for(user)
+    schools = list(
+        School.objects.filter(pk__in=list(access.roles), is_active=True).order_by("name")
+    )
+    whole = [school for school in schools if access.roles[school.pk] & {ROLE.COUNSELOR, ROLE.ADMIN}]
+    several = len(schools) > 1
+    sections = [
+        (section.pk, f"{section.name} · {section.school.name}" if several else section.name)
+        for school in schools
+        for section in sections_targetable(user, school).select_related("school").order_by("name")
+    ]
+    grades = sorted(
+        Student.objects.filter(school__in=whole, is_active=True)
+        .exclude(grade="")
+        .order_by()
+        .values_list("grade", flat=True)
+        .distinct()
+    )
+    links = (
+        GuardianLink.objects.filter(
+            Q(student__school__in=whole)
+            | Q(
+                student__enrollments__section__in=[pk for pk, _label in sections],
+                student__enrollments__is_active=True,
+            ),
+            is_active=True,
+            may_receive_messages=True,
+            guardian__is_active=True,
+            student__is_active=True,
+        )
+        .distinct()
+        .select_related("guardian", "student")
+        .order_by("guardian__family_name", "guardian__given_name", "guardian_id", "student_id")
+    )
+    families: dict[int, tuple[Guardian, list[str]]] = {}
+    for link in links:
+        families.setdefault(link.guardian_id, (link.guardian, []))[1].append(
+            link.student.given_name
+        )
+    audiences = [(AUDIENCE.SECTION, AUDIENCE.SECTION.label)]
+    audiences.append((AUDIENCE.SECTIONS, AUDIENCE.SECTIONS.label))
+    if whole:
+        audiences += [
+            (AUDIENCE.GRADE, AUDIENCE.GRADE.label),
+            (AUDIENCE.SCHOOL, AUDIENCE.SCHOOL.label),
+        ]
+    audiences.append((AUDIENCE.LIST, AUDIENCE.LIST.label))
+    return AudienceOptions(
+        schools=schools,
+        audiences=audiences,
+        sections=sections,
+        grades=grades,
+        guardians=[
+            (pk, f"{guardian} ({', '.join(dict.fromkeys(children))})")
+            for pk, (guardian, children) in families.items()
+        ],
+    )
+
+
 def _audience_students(
     *, actor, school: School, kind: str, sections: list[Section], grade: str
 ) -> QuerySet[Student]:

@@ -4,97 +4,21 @@ Who a staff member may ask is shaped as for an announcement (messaging/broadcast
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from messaging.broadcasts import sections_targetable
+from messaging.broadcasts import AudienceOptions
 from portal import permissions
-from portal.models import Guardian, GuardianLink, School, Section, Student
+from portal.models import Guardian, School, Section
 from surveys.builder import CHOICES_MAX, DEFAULT_LANGUAGE, REMINDER_HOURS_MAX, SurveyText, column
 from surveys.models import Question, Survey
 
 AUDIENCE = Survey.Audience
 ROLE = permissions.ROLE
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends: the school's wall clock
-
-
-@dataclass
-class AudienceOptions:
-    """What a staff member may choose from: the schools where they work, and there the
-    audiences, classes, grades and families an announcement of theirs may reach."""
-
-    schools: list[School]
-    audiences: list[tuple[str, str]]
-    sections: list[tuple[int, str]]
-    grades: list[str]
-    guardians: list[tuple[int, str]]
-
-
-def audience_options(user) -> AudienceOptions:
-    """As the announcement's compose page: a teacher their own classes and those classes'
-    families; counselors and admins also a grade or the whole school."""
-    access = permissions.access_for(user)
-    schools = list(
-        School.objects.filter(pk__in=list(access.roles), is_active=True).order_by("name")
-    )
-    whole = [school for school in schools if access.roles[school.pk] & {ROLE.COUNSELOR, ROLE.ADMIN}]
-    several = len(schools) > 1
-    sections = [
-        (section.pk, f"{section.name} · {section.school.name}" if several else section.name)
-        for school in schools
-        for section in sections_targetable(user, school).select_related("school").order_by("name")
-    ]
-    grades = sorted(
-        Student.objects.filter(school__in=whole, is_active=True)
-        .exclude(grade="")
-        .order_by()
-        .values_list("grade", flat=True)
-        .distinct()
-    )
-    links = (
-        GuardianLink.objects.filter(
-            Q(student__school__in=whole)
-            | Q(
-                student__enrollments__section__in=[pk for pk, _label in sections],
-                student__enrollments__is_active=True,
-            ),
-            is_active=True,
-            may_receive_messages=True,
-            guardian__is_active=True,
-            student__is_active=True,
-        )
-        .distinct()
-        .select_related("guardian", "student")
-        .order_by("guardian__family_name", "guardian__given_name", "guardian_id", "student_id")
-    )
-    families: dict[int, tuple[Guardian, list[str]]] = {}
-    for link in links:
-        families.setdefault(link.guardian_id, (link.guardian, []))[1].append(
-            link.student.given_name
-        )
-    audiences = [(AUDIENCE.SECTION, AUDIENCE.SECTION.label)]
-    audiences.append((AUDIENCE.SECTIONS, AUDIENCE.SECTIONS.label))
-    if whole:
-        audiences += [
-            (AUDIENCE.GRADE, AUDIENCE.GRADE.label),
-            (AUDIENCE.SCHOOL, AUDIENCE.SCHOOL.label),
-        ]
-    audiences.append((AUDIENCE.LIST, AUDIENCE.LIST.label))
-    return AudienceOptions(
-        schools=schools,
-        audiences=audiences,
-        sections=sections,
-        grades=grades,
-        guardians=[
-            (pk, f"{guardian} ({', '.join(dict.fromkeys(children))})")
-            for pk, (guardian, children) in families.items()
-        ],
-    )
 
 
 def _local_input(school: School, moment) -> str:

@@ -15,11 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from messaging.broadcasts import audience_options
 from messaging.models import Delivery
 from portal import permissions
 from portal.languages import family_language_choices
 from surveys import builder, selectors, services
-from surveys.manage_forms import QuestionForm, SurveyForm, TranslationForm, audience_options
+from surveys.manage_forms import QuestionForm, SurveyForm, TranslationForm
 from surveys.models import Question, Survey, SurveyTranslationSuggestion
 from surveys.texts import language_is_ready, sms_conversation_preview
 
